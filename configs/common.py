@@ -1,0 +1,57 @@
+"""Defaults shared by every experiment: the paper's settings (supplementary B)."""
+import ml_collections
+
+
+def get_base_config() -> ml_collections.ConfigDict:
+  config = ml_collections.ConfigDict()
+  # scratch | fm | l2t_w | l2t_ww. Empty: run `compare` one after another.
+  config.method = "scratch"
+  config.compare = ()
+  config.seed = 0
+  config.deterministic = False
+
+  config.data = ml_collections.ConfigDict()
+  config.data.source = "tfds"        # tfds | folder | idx | embedded
+  config.data.name = ""              # TFDS name
+  config.data.path = ""              # folder root or IDX directory
+  config.data.data_dir = ""          # TFDS data_dir
+  config.data.download = False       # let TFDS download (needs internet)
+  config.data.train_split = "train"
+  config.data.test_split = "test"
+  config.data.classes = ()           # original label ids to keep, in order
+  config.data.images_per_class = 0   # 0 = all remaining after validation
+  config.data.val_per_class = 50     # held out from train
+  config.data.split_seed = 0         # fixed across runs, like the reference's split files
+  config.data.image_size = 32
+  config.data.channels = 3
+  config.data.preprocessing = "cifar"  # cifar (32x32) | imagenet (224x224)
+  config.data.cache = True
+
+  config.model = ml_collections.ConfigDict()
+  config.model.name = "vgg9"         # see l2t_tf/models/backbones.py
+  config.model.width = 1.0           # channel multiplier
+  config.model.feature_layers = ()   # for 'keras:<Application>' models
+  config.model.weights = ""          # for 'keras:<Application>': 'imagenet' or ''
+
+  config.train = ml_collections.ConfigDict()
+  config.train.batch_size = 128
+  config.train.epochs = 200
+  config.train.learning_rate = 0.1
+  config.train.momentum = 0.9
+  config.train.weight_decay = 1e-4
+  config.train.jit_compile = "auto"  # auto (XLA on GPU only) | true | false
+  config.train.strategy = "auto"     # auto | default | mirrored
+  config.train.verbose = 1           # Keras progress bar: 0 silent, 1 bar, 2 line
+
+  config.transfer = ml_collections.ConfigDict()
+  config.transfer.source_paths = ()  # .keras files of pretrained sources
+  config.transfer.matching = "all_to_all"  # single | one_to_one | all_to_all
+  config.transfer.pairs = ()         # explicit ((source point, target point), ...)
+  config.transfer.beta = 0.5
+  config.transfer.inner_steps = 2    # T
+  config.transfer.scheme = "three_stage"  # three_stage | two_stage (Table 4)
+  config.transfer.meta = "networks"  # networks | constants (Table 3)
+  config.transfer.meta_learning_rate = 1e-4
+  config.transfer.meta_weight_decay = 1e-4
+  config.transfer.meta_every = 1     # meta step every k batches (1 = paper)
+  return config

@@ -1,0 +1,24 @@
+"""Source pretraining: CIFAR ResNet-32 on TinyImageNet (200 classes) at 32x32.
+
+Expects an image folder laid out as root/train/<wnid>/*.JPEG and
+root/val/<wnid>/*.JPEG (move TinyImageNet's val images into class folders
+using val_annotations.txt first):
+
+  python main.py --config=configs/tinyimagenet_resnet32.py --workdir=runs/tiny \
+      --config.data.path=/data/tiny-imagenet-200
+"""
+from configs import common
+
+
+def get_config():
+  config = common.get_base_config()
+  config.method = "scratch"
+  config.data.source = "folder"
+  config.data.path = "tiny-imagenet-200"
+  config.data.test_split = "val"
+  config.data.val_per_class = 10
+  config.data.image_size = 32
+  config.model.name = "resnet32"
+  config.train.batch_size = 128
+  config.train.epochs = 200
+  return config

@@ -1,0 +1,1 @@
+"""tf.data pipelines: raw sources, deterministic subsets, preprocessing."""

@@ -1,0 +1,171 @@
+"""Raw labelled examples from TFDS, image folders, IDX files or the embedded subset.
+
+Every source returns an `Examples`: the labels as a numpy array (so subsets can
+be chosen deterministically without decoding images) and a way to make a
+`tf.data.Dataset` of `(image, label)` for any chosen indices. Images are uint8
+arrays, or encoded bytes (`encoded=True`) to be decoded after caching.
+"""
+import dataclasses
+import gzip
+import os
+import pathlib
+from typing import Callable, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from l2t_tf.errors import UserError
+
+EMBEDDED_PATH = pathlib.Path(__file__).resolve().parent.parent / "assets" / (
+    "fashion_mnist_subset.npz")
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+
+
+@dataclasses.dataclass
+class Examples:
+  labels: np.ndarray                      # int64 [n], original label ids
+  class_names: Sequence[str]              # indexed by original label id
+  make: Callable[[np.ndarray], tf.data.Dataset]  # indices -> (image, label)
+  encoded: bool = False                   # images are encoded bytes
+
+
+def _from_arrays(images: np.ndarray, labels: np.ndarray, class_names) -> Examples:
+  if images.ndim == 3:
+    images = images[..., None]
+  labels = labels.astype(np.int64)
+  return Examples(labels, class_names,
+                  lambda idx: tf.data.Dataset.from_tensor_slices(
+                      (images[idx], labels[idx])))
+
+
+def read_idx(path: str) -> np.ndarray:
+  """Reads an IDX file (optionally gzipped), as in the MNIST distributions."""
+  opener = gzip.open if path.endswith(".gz") else open
+  with opener(path, "rb") as f:
+    data = f.read()
+  if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+    raise UserError(f"{path} is not an unsigned-byte IDX file",
+                    "point data.path at the Fashion-MNIST *-idx?-ubyte(.gz) files")
+  ndim = data[3]
+  shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big")
+                for i in range(ndim))
+  array = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+  if array.size != int(np.prod(shape)):
+    raise UserError(f"{path} is truncated ({array.size} of {np.prod(shape)} "
+                    "values)", "download or reinstall the dataset files")
+  return array.reshape(shape)
+
+
+def _idx_split(path: str, split: str) -> Examples:
+  prefix = {"train": "train", "test": "t10k"}.get(split)
+  if prefix is None:
+    raise UserError(f"IDX data has no split '{split}'", "use 'train' or 'test'")
+  files = {}
+  for kind, idx in (("images", "idx3"), ("labels", "idx1")):
+    candidates = [os.path.join(path, f"{prefix}-{kind}-{idx}-ubyte{ext}")
+                  for ext in (".gz", "")]
+    found = [c for c in candidates if os.path.exists(c)]
+    if not found:
+      raise UserError(f"no {candidates[0]} (or unzipped) found",
+                      "install Debian's dataset-fashion-mnist or set "
+                      "--config.data.path to the folder holding the IDX files")
+    files[kind] = read_idx(found[0])
+  return _from_arrays(files["images"], files["labels"], FASHION_MNIST_CLASSES)
+
+
+def _embedded_split(split: str) -> Examples:
+  with np.load(EMBEDDED_PATH) as data:
+    if f"{split}_images" not in data:
+      raise UserError(f"the embedded dataset has no split '{split}'",
+                      "use 'train' or 'test'")
+    return _from_arrays(data[f"{split}_images"], data[f"{split}_labels"],
+                        FASHION_MNIST_CLASSES)
+
+
+def _folder_split(root: str, split: str) -> Examples:
+  """`root/split/class/*.jpg`; classes are the sorted sub-folders of the train split."""
+  split_dir = os.path.join(root, split)
+  if not os.path.isdir(split_dir):
+    raise UserError(f"image folder {split_dir} does not exist",
+                    "set --config.data.path to a folder laid out as "
+                    "root/<split>/<class>/*.jpg")
+  train_dir = os.path.join(root, "train")
+  class_dir = train_dir if os.path.isdir(train_dir) else split_dir
+  class_names = sorted(d for d in os.listdir(class_dir)
+                       if os.path.isdir(os.path.join(class_dir, d)))
+  paths, labels = [], []
+  for label, name in enumerate(class_names):
+    folder = os.path.join(split_dir, name)
+    if not os.path.isdir(folder):
+      continue
+    for file in sorted(os.listdir(folder)):
+      if file.lower().endswith(IMAGE_EXTENSIONS):
+        paths.append(os.path.join(folder, file))
+        labels.append(label)
+  if not paths:
+    raise UserError(f"no images found under {split_dir}",
+                    "put images in root/<split>/<class>/ with extensions "
+                    f"{IMAGE_EXTENSIONS}")
+  paths, labels = np.array(paths), np.array(labels, np.int64)
+  return Examples(labels, class_names, lambda idx: tf.data.Dataset.from_tensor_slices(
+      (paths[idx], labels[idx])).map(
+          lambda p, y: (tf.io.read_file(p), y)), encoded=True)
+
+
+def _tfds_split(name: str, split: str, data_dir: str | None,
+                download: bool) -> Examples:
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  try:
+    builder = tfds.builder(name, data_dir=data_dir)
+  except Exception as e:  # DatasetNotFoundError and friends
+    raise UserError(f"TFDS has no dataset '{name}' ({type(e).__name__})",
+                    "check data.name against `tfds.list_builders()`") from None
+  try:
+    if download:
+      builder.download_and_prepare()
+    ds = builder.as_dataset(split=split, shuffle_files=False,
+                            decoders={"image": tfds.decode.SkipDecoding()})
+  except Exception as e:
+    first_line = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+    raise UserError(
+        f"TFDS could not load '{name}' split '{split}' ({first_line})",
+        "prepare it where there is internet (`tfds build "
+        f"{name} --data_dir=DIR`) and pass --config.data.data_dir=DIR, or "
+        "allow downloading with --config.data.download=True") from None
+  labels = np.fromiter(
+      (int(l) for l in tfds.as_numpy(ds.map(lambda e: e["label"]))), np.int64)
+  class_names = builder.info.features["label"].names
+
+  def make(indices: np.ndarray) -> tf.data.Dataset:
+    keep = np.zeros(len(labels), bool)
+    keep[indices] = True
+    keep = tf.constant(keep)
+    return ds.enumerate().filter(lambda i, e: keep[i]).map(
+        lambda i, e: (e["image"], e["label"]))
+
+  return Examples(labels, class_names, make, encoded=True)
+
+
+SOURCES = ("tfds", "folder", "idx", "embedded")
+
+
+def load_split(data_config, split: str) -> Examples:
+  """Loads one split of the dataset described by `data_config`."""
+  source = data_config.source
+  if source == "embedded":
+    return _embedded_split(split)
+  if source == "idx":
+    return _idx_split(data_config.path or DEBIAN_FASHION_MNIST, split)
+  if source == "folder":
+    if not data_config.path:
+      raise UserError("data.source='folder' needs data.path",
+                      "pass --config.data.path=/path/to/root")
+    return _folder_split(data_config.path, split)
+  if source == "tfds":
+    return _tfds_split(data_config.name, split, data_config.data_dir or None,
+                       data_config.download)
+  raise UserError(f"unknown data.source '{source}'",
+                  f"use one of {list(SOURCES)}")

@@ -1,0 +1,105 @@
+"""Builds the compiled Keras model for `config.method` from a config and the data."""
+import os
+
+import keras
+import numpy as np
+
+from l2t_tf import optim
+from l2t_tf.errors import UserError
+from l2t_tf.models import backbones
+from l2t_tf.trainers.l2t_ww import SCHEMES, LearnedTransfer
+from l2t_tf.transfer import pairs as pairs_lib
+from l2t_tf.transfer.meta_networks import KINDS, MetaNetworks
+
+# method -> (learn what, learn where); None means no transfer at all.
+METHODS = {
+    "scratch": None,
+    "fm": (False, False),
+    "l2t_w": (True, False),
+    "l2t_ww": (True, True),
+}
+
+
+def load_source(path: str) -> keras.Model:
+  """A pretrained source network saved as a `.keras` file by this project."""
+  if not path:
+    raise UserError("this method needs a source network but transfer.source_paths "
+                    "is empty", "pass --config.transfer.source_paths=\"('SRC.keras',)\"")
+  if not os.path.exists(path):
+    raise UserError(f"source checkpoint {path} does not exist",
+                    "train one with configs/fashion_mnist_source.py (it writes "
+                    "WORKDIR/model.keras) and point transfer.source_paths at it")
+  try:
+    return keras.saving.load_model(path, compile=False)
+  except Exception as e:  # truncated zip, wrong format, unknown layer ...
+    raise UserError(f"cannot read source checkpoint {path} ({type(e).__name__})",
+                    "pass a .keras file written by this project's training "
+                    "(WORKDIR/model.keras)") from None
+
+
+def _points(model: keras.Model, network: int, names=()) -> list[pairs_lib.Point]:
+  extractor = backbones.feature_extractor(model, names)
+  return [pairs_lib.Point(network, layer_name, i + 1, tuple(output.shape[1:]))
+          for i, (layer_name, output) in enumerate(
+              zip(names or backbones.feature_points(model), extractor.outputs[1:]))]
+
+
+def build_student(target: keras.Model, pairs) -> keras.Model:
+  """x -> [logits, r(T^n(x)) per pair]: the target plus 1x1-conv regressors."""
+  outputs = [target.output]
+  for i, pair in enumerate(pairs):
+    feature = target.get_layer(pair.target.name).output
+    outputs.append(keras.layers.Conv2D(pair.source.shape[-1], 1,
+                                       name=f"regressor_{i}_{pair.label}")(feature))
+  return keras.Model(target.inputs, outputs, name="student")
+
+
+def build_transfer(config, target: keras.Model) -> LearnedTransfer:
+  """The LearnedTransfer trainer for fm / l2t_w / l2t_ww."""
+  transfer = config.transfer
+  if transfer.scheme not in SCHEMES:
+    raise UserError(f"unknown transfer.scheme '{transfer.scheme}'",
+                    f"use one of {list(SCHEMES)}")
+  if transfer.meta not in KINDS:
+    raise UserError(f"unknown transfer.meta '{transfer.meta}'",
+                    f"use one of {list(KINDS)}")
+  if transfer.inner_steps < 1:
+    raise UserError(f"transfer.inner_steps must be >= 1, got {transfer.inner_steps}",
+                    "use the paper's 2")
+  paths = list(transfer.source_paths) or [""]
+  sources = [load_source(path) for path in paths]
+  target_shape = tuple(target.input_shape[1:])
+  for path, source in zip(paths, sources):
+    if tuple(source.input_shape[1:]) != target_shape:
+      raise UserError(f"source {path} takes inputs {source.input_shape[1:]} but "
+                      f"the target takes {target_shape}",
+                      "set data.image_size/data.channels to the source's input")
+  source_points = [p for k, s in enumerate(sources) for p in _points(s, k)]
+  target_points = _points(target, -1)
+  pairs = pairs_lib.build_pairs(transfer.matching, source_points, target_points,
+                                tuple(tuple(p) for p in transfer.pairs))
+  learn_what, learn_where = METHODS[config.method]
+  meta = MetaNetworks([p.source.shape[-1] for p in pairs], learn_what,
+                      learn_where, kind=transfer.meta, name="meta_networks")
+  extractors = [backbones.feature_extractor(source) for source in sources]
+  return LearnedTransfer(target, build_student(target, pairs), extractors, pairs,
+                         meta, beta=transfer.beta, inner_steps=transfer.inner_steps,
+                         scheme=transfer.scheme, meta_every=transfer.meta_every)
+
+
+def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
+                jit_compile: bool) -> tuple[keras.Model, keras.Model]:
+  """(trainer to `fit`, target network to save and export), compiled."""
+  if config.method not in METHODS:
+    raise UserError(f"unknown method '{config.method}'",
+                    f"use one of {sorted(METHODS)}")
+  target = backbones.build_backbone(config.model, num_classes, input_shape)
+  optimizer = optim.target_optimizer(config.train, steps_per_epoch)
+  if METHODS[config.method] is None:
+    target.compile(optimizer=optimizer, jit_compile=jit_compile, metrics=["accuracy"],
+                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return target, target
+  model = build_transfer(config, target)
+  model.compile(optimizer, optim.meta_optimizer(config.transfer),
+                jit_compile=jit_compile)
+  return model, target

@@ -1,0 +1,1 @@
+"""Backbones naming their feature points, and the layers they are built from."""

@@ -1,0 +1,1 @@
+"""Keras trainers: one keras.Model subclass per training scheme."""

@@ -1,0 +1,229 @@
+"""LearnedTransfer: the target trained with weighted feature matching (Algorithm 1).
+
+One `train_step` per mini-batch:
+  (1) update theta (target + regressors) on L_total = CE + L_wfm with SGD;
+  (2) from the new theta, a stateless look-ahead: T steps on L_wfm, then one
+      CE step (the paper's 3-stage scheme; '2-stage' does T steps on L_total);
+  (3) update phi (meta-networks) with Adam on grad_phi CE(theta_{T+1}).
+The look-ahead touches no variable: theta, BatchNorm moving statistics and
+optimizer slots keep the values that step (1) gave them.
+FM and L2T-w are the same trainer with fixed pair and/or channel weights.
+"""
+from typing import Sequence
+
+import keras
+from keras import ops
+import tensorflow as tf
+
+from l2t_tf.trainers import lookahead
+from l2t_tf.transfer import losses
+from l2t_tf.transfer.meta_networks import MetaNetworks
+from l2t_tf.transfer.pairs import Pair
+
+SCHEMES = ("three_stage", "two_stage")
+
+
+def _snapshot(variable) -> tf.Tensor:
+  """The current value of a (Keras) variable as a plain tensor."""
+  return tf.identity(getattr(variable, "value", variable))
+
+
+def cross_entropy(labels, logits) -> tf.Tensor:
+  return ops.mean(keras.losses.sparse_categorical_crossentropy(
+      labels, logits, from_logits=True))
+
+
+class LearnedTransfer(keras.Model):
+  """Trains `target` with knowledge from frozen `sources`, as L2T-ww (and FM, L2T-w).
+
+  Args:
+    target: the target backbone (what gets exported).
+    student: target plus 1x1-conv regressors: x -> [logits, r(T^n) per pair].
+    sources: frozen feature extractors x -> [logits, S^m ...], one per source.
+    pairs: the matching pairs, aligned with the student's regressor outputs.
+    meta_networks: phi.
+    beta: weight of the transfer loss.
+    inner_steps: T, the look-ahead steps on the transfer loss.
+    scheme: 'three_stage' (the paper) or 'two_stage' (Table 4's original bilevel).
+    meta_every: compute the meta step every k-th batch (1 = the paper).
+  """
+
+  def __init__(self, target: keras.Model, student: keras.Model,
+               sources: Sequence[keras.Model], pairs: Sequence[Pair],
+               meta_networks: MetaNetworks, beta: float = 0.5,
+               inner_steps: int = 2, scheme: str = "three_stage",
+               meta_every: int = 1, **kwargs):
+    super().__init__(**kwargs)
+    if scheme not in SCHEMES:
+      raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    self.target, self.student = target, student
+    self.sources = list(sources)
+    for source in self.sources:
+      source.trainable = False
+    self.pairs = list(pairs)
+    self.meta_networks = meta_networks
+    self.beta, self.inner_steps, self.scheme = beta, inner_steps, scheme
+    self.meta_every = meta_every
+    self.learns_meta = bool(meta_networks.trainable_variables)
+    self.loss_tracker = keras.metrics.Mean(name="loss")
+    self.org_tracker = keras.metrics.Mean(name="loss_org")
+    self.wfm_tracker = keras.metrics.Mean(name="loss_wfm")
+    self.accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    self.lambda_means = [keras.metrics.Mean(name=f"lambda_{p.label}")
+                         for p in self.pairs]
+    self.lambda_squares = [keras.metrics.Mean(name=f"lambda_sq_{p.label}")
+                           for p in self.pairs]
+
+  # -- Keras contract -------------------------------------------------------
+  def call(self, images, training=False):
+    return self.target(images, training=training)
+
+  def compile(self, optimizer, meta_optimizer, jit_compile: bool = False):
+    """`optimizer` trains theta (target + regressors); `meta_optimizer` trains phi.
+
+    Both are built here, inside the strategy scope, on exactly their own
+    variables (a lazy build inside `fit` fails under MirroredStrategy).
+    """
+    super().compile(optimizer=optimizer, jit_compile=jit_compile)
+    self.meta_optimizer = meta_optimizer
+    optimizer.build(self.student.trainable_variables)
+    meta_optimizer.build(self.meta_networks.trainable_variables)
+
+  @property
+  def metrics(self):
+    return [self.loss_tracker, self.org_tracker, self.wfm_tracker, self.accuracy,
+            *self.lambda_means, *self.lambda_squares]
+
+  def train_step(self, data):
+    images, labels = data
+    sources, pooled = self.source_features(images)
+    channel_weights, pair_weights = self.meta_networks(pooled)
+    learning_rate = self.optimizer.learning_rate  # before step (1) moves it on
+
+    # (1) The real update of theta on L_total = CE + L_wfm.
+    theta = self.student.trainable_variables
+    with tf.GradientTape() as tape:
+      logits, *regressed = self.student(images, training=True)
+      loss_org = cross_entropy(labels, logits)
+      loss_wfm, _ = losses.weighted_feature_matching(
+          regressed, sources, channel_weights, pair_weights, self.beta)
+      loss = (loss_org + loss_wfm) / self._replicas()
+    grads = tape.gradient(loss, theta)
+    self.optimizer.apply([ops.zeros_like(v) if g is None else g
+                          for g, v in zip(grads, theta)], theta)
+
+    # (2)-(3) The meta step on phi through a stateless look-ahead.
+    if self.learns_meta:
+      def meta_update():
+        meta_grads = self.meta_gradient(images, labels, sources, pooled,
+                                         learning_rate)
+        self.meta_optimizer.apply(meta_grads,
+                                  self.meta_networks.trainable_variables)
+        return tf.constant(0)
+      if self.meta_every == 1:
+        meta_update()
+      else:
+        tf.cond(self.optimizer.iterations % self.meta_every == 1 % self.meta_every,
+                meta_update, lambda: tf.constant(0))
+
+    self._update_metrics(loss_org, loss_wfm, labels, logits, pair_weights)
+    return {m.name: m.result() for m in self.metrics
+            if not m.name.startswith("lambda_sq_")} | self._lambda_stds()
+
+  def test_step(self, data):
+    images, labels = data
+    logits = self.target(images, training=False)
+    self.loss_tracker.update_state(cross_entropy(labels, logits))
+    self.accuracy.update_state(labels, logits)
+    return {"loss": self.loss_tracker.result(), "accuracy": self.accuracy.result()}
+
+  # -- The pieces of Algorithm 1 ---------------------------------------------
+  def source_features(self, images):
+    """Per pair, the source map resized to the target's size and its pooled vector.
+
+    Computed once per batch and reused by every look-ahead step: the sources
+    are frozen, so their features do not depend on theta or phi.
+    """
+    maps = [source(images, training=False)[1:] for source in self.sources]
+    resized, pooled = [], []
+    for pair in self.pairs:
+      source_map = ops.stop_gradient(maps[pair.source.network][pair.source.index - 1])
+      height, width = pair.target.shape[:2]
+      resized.append(losses.resize_like(source_map, height, width))
+      pooled.append(ops.mean(source_map, axis=(1, 2)))
+    return resized, pooled
+
+  def meta_gradient(self, images, labels, sources, pooled, learning_rate):
+    """grad_phi of `meta_objective`, through the T + 1 look-ahead steps (second order)."""
+    phi = self.meta_networks.trainable_variables
+    with tf.GradientTape() as meta_tape:
+      meta_loss = self.meta_objective(images, labels, sources, pooled,
+                                      learning_rate)
+    grads = meta_tape.gradient(meta_loss, phi)
+    return [ops.zeros_like(v) if g is None else g for g, v in zip(grads, phi)]
+
+  def meta_objective(self, images, labels, sources, pooled, learning_rate):
+    """CE(theta_{T+1}(phi)): the label loss after the look-ahead from the current theta."""
+    theta0 = [_snapshot(v) for v in self.student.trainable_variables]
+    velocity0 = [_snapshot(self._velocity(v))
+                 for v in self.student.trainable_variables]
+    # BatchNorm runs in training mode from the current statistics; the updated
+    # statistics returned by stateless_call are dropped on purpose.
+    statistics = [_snapshot(v) for v in self.student.non_trainable_variables]
+    replicas = self._replicas()
+    channel_weights, pair_weights = self.meta_networks(pooled)
+
+    def forward(params):
+      outputs, _ = self.student.stateless_call(params, statistics, images,
+                                               training=True)
+      return outputs[0], outputs[1:]
+
+    def transfer_loss(params):
+      logits, regressed = forward(params)
+      loss, _ = losses.weighted_feature_matching(
+          regressed, sources, channel_weights, pair_weights, self.beta)
+      if self.scheme == "two_stage":
+        loss += cross_entropy(labels, logits)
+      return loss / replicas
+
+    def label_loss(params):
+      return cross_entropy(labels, forward(params)[0]) / replicas
+
+    params, velocity = theta0, velocity0
+    for _ in range(self.inner_steps):
+      params, velocity = self._lookahead_step(transfer_loss, params, velocity,
+                                              learning_rate)
+    if self.scheme == "three_stage":
+      params, velocity = self._lookahead_step(label_loss, params, velocity,
+                                              learning_rate)
+    return label_loss(params)
+
+  def _lookahead_step(self, loss_fn, params, velocity, learning_rate):
+    grads = lookahead.gradients(loss_fn, params)
+    return lookahead.sgd_step(params, velocity, grads, learning_rate,
+                              self.optimizer.momentum, self.optimizer.l2)
+
+  def _velocity(self, variable):
+    """The target optimizer's momentum slot for `variable` (read, never written)."""
+    if not self.optimizer.momentum:
+      return ops.zeros_like(variable)
+    return self.optimizer.momentums[self.optimizer._get_variable_index(variable)]  # pylint: disable=protected-access
+
+  def _replicas(self) -> int:
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+  def _update_metrics(self, loss_org, loss_wfm, labels, logits, pair_weights):
+    self.loss_tracker.update_state(loss_org + loss_wfm)
+    self.org_tracker.update_state(loss_org)
+    self.wfm_tracker.update_state(loss_wfm)
+    self.accuracy.update_state(labels, logits)
+    for p, (mean, square) in enumerate(zip(self.lambda_means, self.lambda_squares)):
+      mean.update_state(pair_weights[:, p])
+      square.update_state(ops.square(pair_weights[:, p]))
+
+  def _lambda_stds(self) -> dict:
+    """Standard deviation of lambda over the epoch's samples, per pair."""
+    return {f"lambda_std_{p.label}": ops.sqrt(ops.maximum(
+        sq.result() - ops.square(mean.result()), 0.0))
+            for p, mean, sq in zip(self.pairs, self.lambda_means,
+                                   self.lambda_squares)}

@@ -1,0 +1,1 @@
+"""What and where to transfer: matching pairs, losses, meta-networks."""

@@ -1,0 +1,41 @@
+"""Transfer losses as pure functions of tensors."""
+from typing import Sequence
+
+import tensorflow as tf
+from keras import ops
+
+
+def resize_like(source_map: tf.Tensor, height: int, width: int) -> tf.Tensor:
+  """Bilinear resize of a [B, H, W, C] source map to the target's spatial size."""
+  if source_map.shape[1] == height and source_map.shape[2] == width:
+    return source_map
+  resized = tf.image.resize(source_map, (height, width), method="bilinear")
+  return tf.cast(resized, source_map.dtype)  # resize always returns float32
+
+
+def channel_distances(regressed: tf.Tensor, source: tf.Tensor) -> tf.Tensor:
+  """d_c: per sample and channel, the spatial mean of the squared difference. [B, C]"""
+  return ops.mean(ops.square(regressed - source), axis=(1, 2))
+
+
+def weighted_feature_matching(regressed: Sequence[tf.Tensor],
+                              sources: Sequence[tf.Tensor],
+                              channel_weights: Sequence[tf.Tensor],
+                              pair_weights: tf.Tensor, beta: float):
+  """L_wfm = beta * sum over pairs of batch-mean(lambda * sum_c w_c d_c).
+
+  Args:
+    regressed: per pair, r(T^n(x)) [B, H, W, C_source].
+    sources: per pair, S^m(x) resized to [B, H, W, C_source].
+    channel_weights: per pair, w [B, C_source] (rows sum to 1).
+    pair_weights: lambda [B, num_pairs].
+    beta: the transfer loss weight.
+  Returns:
+    (L_wfm, per-pair loss [num_pairs]) as batch means.
+  """
+  per_pair = []
+  for p, (r, s, w) in enumerate(zip(regressed, sources, channel_weights)):
+    per_sample = ops.sum(w * channel_distances(r, s), axis=1)
+    per_pair.append(ops.mean(pair_weights[:, p] * per_sample))
+  per_pair = ops.stack(per_pair)
+  return beta * ops.sum(per_pair), per_pair

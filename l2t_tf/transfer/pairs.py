@@ -1,0 +1,83 @@
+"""Matching configurations: which source feature points meet which target points."""
+import dataclasses
+from typing import Sequence
+
+from l2t_tf.errors import UserError
+
+MATCHINGS = ("single", "one_to_one", "all_to_all")
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+  """A feature point: its network (source index, or -1 for the target) and shape."""
+  network: int
+  name: str
+  index: int          # 1-based position in its network, as the paper's m and n
+  shape: tuple        # (height, width, channels)
+
+
+@dataclasses.dataclass(frozen=True)
+class Pair:
+  source: Point
+  target: Point
+
+  @property
+  def label(self) -> str:
+    """'m_n' as in the paper's lambda^{m,n}; sources after the first get a prefix."""
+    prefix = f"s{self.source.network}." if self.source.network else ""
+    return f"{prefix}{self.source.index}_{self.target.index}"
+
+
+def _same_size(a: Point, b: Point) -> bool:
+  return a.shape[:2] == b.shape[:2]
+
+
+def _find(points: Sequence[Point], key, what: str) -> Point:
+  """A point by 0-based position across all networks' points, or by name."""
+  if isinstance(key, int):
+    if not 0 <= key < len(points):
+      raise UserError(f"{what} point index {key} is out of range",
+                      f"use 0..{len(points) - 1} or a name among "
+                      f"{[p.name for p in points]}")
+    return points[key]
+  network, _, name = str(key).rpartition(":")
+  matches = [p for p in points if p.name == name
+             and (not network or p.network == int(network))]
+  if len(matches) != 1:
+    raise UserError(f"{what} point '{key}' is unknown or ambiguous",
+                    f"use one of {[p.name for p in points]} (prefix 'k:' for "
+                    "source k)")
+  return matches[0]
+
+
+def build_pairs(matching: str, source_points: Sequence[Point],
+                target_points: Sequence[Point], explicit=()) -> list[Pair]:
+  """The candidate pairs C of a matching configuration.
+
+  single: each source's last point with the target point of the same spatial
+  size; one_to_one: every source point with the same-size target point;
+  all_to_all: every (source, target) pair. `explicit` (pairs of indices or
+  names) overrides `matching`.
+  """
+  if explicit:
+    return [Pair(_find(source_points, s, "source"), _find(target_points, t, "target"))
+            for s, t in explicit]
+  if matching not in MATCHINGS:
+    raise UserError(f"unknown matching '{matching}'",
+                    f"use one of {list(MATCHINGS)} or give transfer.pairs")
+  if matching == "all_to_all":
+    return [Pair(s, t) for s in source_points for t in target_points]
+  if matching == "single":
+    networks = sorted({p.network for p in source_points})
+    candidates = [[p for p in source_points if p.network == n][-1] for n in networks]
+  else:
+    candidates = list(source_points)
+  pairs = [Pair(s, t) for s in candidates for t in target_points if _same_size(s, t)]
+  if not pairs:
+    raise UserError(
+        f"no source point has the spatial size of a target point for "
+        f"'{matching}' matching (source {[p.shape[:2] for p in candidates]}, "
+        f"target {[p.shape[:2] for p in target_points]})",
+        "use --config.transfer.matching=all_to_all, which resizes, or "
+        "explicit transfer.pairs")
+  return pairs

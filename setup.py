@@ -1,0 +1,24 @@
+"""Installs l2t_tf: learned knowledge transfer between heterogeneous networks."""
+import setuptools
+
+setuptools.setup(
+    name="l2t_tf",
+    version="0.1.0",
+    description="Learning What and Where to Transfer (L2T-ww) and baselines "
+    "in TensorFlow/Keras.",
+    packages=setuptools.find_packages(include=["l2t_tf", "l2t_tf.*"]),
+    package_data={"l2t_tf": ["assets/*"]},
+    python_requires=">=3.11",
+    install_requires=[
+        "tensorflow==2.21.*",
+        "keras>=3.15,<4",
+        "tensorflow-datasets>=4.9",
+        # TF 2.21 no longer pulls TensorBoard in; Keras's callback needs it.
+        "tensorboard>=2.21",
+        "absl-py>=2.1",
+        "ml-collections>=1.0",
+        "matplotlib>=3.8",
+        "numpy",
+    ],
+    extras_require={"test": ["pytest>=8"]},
+)

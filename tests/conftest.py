@@ -1,0 +1,22 @@
+"""Test set-up: quiet TF, two logical CPUs (for MirroredStrategy tests), slow marker."""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(__file__))
+
+import pytest  # pylint: disable=g-import-not-at-top
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+
+@pytest.fixture
+def float64():
+  """Runs a test with Keras's default float type set to float64."""
+  import keras  # pylint: disable=g-import-not-at-top
+  keras.config.set_floatx("float64")
+  yield
+  keras.config.set_floatx("float32")

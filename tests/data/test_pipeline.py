@@ -1,0 +1,181 @@
+import gzip
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from configs import common
+from l2t_tf.data import pipeline, preprocess, sources, subsets
+from l2t_tf.errors import UserError
+
+
+def _write_idx(path, array):
+  header = bytes([0, 0, 8, array.ndim]) + b"".join(
+      int(d).to_bytes(4, "big") for d in array.shape)
+  with gzip.open(path, "wb") as f:
+    f.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def idx_dir(tmp_path):
+  rng = np.random.RandomState(0)
+  for prefix, n in (("train", 120), ("t10k", 40)):
+    _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+               rng.randint(0, 256, (n, 28, 28)))
+    _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+  return str(tmp_path)
+
+
+def _config(**data):
+  config = common.get_base_config().data
+  config.update(data)
+  return config
+
+
+def _labels_and_count(dataset):
+  labels = np.concatenate([y.numpy() for _, y in dataset])
+  return labels, len(labels)
+
+
+def test_idx_roundtrip(idx_dir):
+  images = sources.read_idx(os.path.join(idx_dir, "train-images-idx3-ubyte.gz"))
+  assert images.shape == (120, 28, 28) and images.dtype == np.uint8
+
+
+def test_idx_pipeline_class_subset_and_counts(idx_dir):
+  config = _config(source="idx", path=idx_dir, classes=(7, 3), val_per_class=2,
+                   images_per_class=5)
+  data = pipeline.build_datasets(config, batch_size=4, seed=0)
+  assert data.class_names == ["Sneaker", "Dress"]
+  assert data.sizes == {"train": 10, "val": 4, "test": 8}
+  train_labels, _ = _labels_and_count(data.train)
+  assert np.bincount(train_labels).tolist() == [5, 5]   # remapped 7->0, 3->1
+  images, _ = next(iter(data.train))
+  assert images.shape == (4, 32, 32, 3) and images.dtype == tf.float32
+
+
+def test_splits_disjoint_exact_and_deterministic():
+  labels = np.repeat(np.arange(4), 30)
+  candidates = subsets.class_subset(labels, (1, 2, 3))
+  a = subsets.split_train_val(labels, candidates, 5, 10, seed=3)
+  b = subsets.split_train_val(labels, candidates, 5, 10, seed=3)
+  c = subsets.split_train_val(labels, candidates, 5, 10, seed=4)
+  assert not set(a.train) & set(a.val)
+  assert np.bincount(labels[a.train]).tolist() == [0, 10, 10, 10]
+  assert np.bincount(labels[a.val]).tolist() == [0, 5, 5, 5]
+  np.testing.assert_array_equal(a.train, b.train)
+  assert set(a.train) != set(c.train)
+  # Smaller subsets are nested in larger ones; validation does not move.
+  big = subsets.split_train_val(labels, candidates, 5, 20, seed=3)
+  assert set(a.train) <= set(big.train)
+  np.testing.assert_array_equal(a.val, big.val)
+
+
+def test_too_few_images_per_class():
+  labels = np.repeat(np.arange(2), 5)
+  with pytest.raises(UserError, match="fewer than"):
+    subsets.split_train_val(labels, np.arange(10), 3, 5, seed=0)
+
+
+def test_unknown_class():
+  with pytest.raises(UserError, match="do not occur"):
+    subsets.class_subset(np.arange(3), (7,))
+
+
+def test_image_folder(tmp_path):
+  rng = np.random.RandomState(0)
+  for split, n in (("train", 6), ("test", 2)):
+    for name in ("cat", "dog"):
+      folder = tmp_path / split / name
+      folder.mkdir(parents=True)
+      for i in range(n):
+        size = (20 + i, 30, 3)  # varying sizes, as real folders have
+        png = tf.io.encode_png(rng.randint(0, 256, size).astype(np.uint8))
+        (folder / f"{i}.png").write_bytes(png.numpy())
+  config = _config(source="folder", path=str(tmp_path), val_per_class=1,
+                   image_size=16)
+  data = pipeline.build_datasets(config, batch_size=3, seed=0)
+  assert data.class_names == ["cat", "dog"]
+  assert data.sizes == {"train": 10, "val": 2, "test": 4}
+  images, _ = next(iter(data.test))
+  assert images.shape == (3, 16, 16, 3)
+
+
+def test_missing_folder(tmp_path):
+  with pytest.raises(UserError, match="does not exist"):
+    pipeline.build_datasets(_config(source="folder", path=str(tmp_path / "x")),
+                            4, 0)
+
+
+def test_missing_idx_dir(tmp_path):
+  with pytest.raises(UserError, match="dataset-fashion-mnist"):
+    pipeline.build_datasets(_config(source="idx", path=str(tmp_path)), 4, 0)
+
+
+@pytest.mark.parametrize("name", ["cifar10", "stl10"])
+def test_tfds_with_mock_data(name):
+  config = _config(source="tfds", name=name, classes=(0, 1), val_per_class=2,
+                   images_per_class=3)
+  with tfds.testing.mock_data(num_examples=300):
+    data = pipeline.build_datasets(config, batch_size=4, seed=0)
+    assert data.sizes["train"] == 6 and data.sizes["val"] == 4
+    labels, count = _labels_and_count(data.train)
+    assert count == 6 and set(labels) == {0, 1}
+    images, _ = next(iter(data.val))
+    assert images.shape[1:] == (32, 32, 3)
+
+
+def test_tfds_offline_missing_dataset_is_one_line(tmp_path):
+  config = _config(source="tfds", name="cifar100", data_dir=str(tmp_path))
+  with pytest.raises(UserError) as error:
+    pipeline.build_datasets(config, 4, 0)
+  assert "download" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_tfds_unknown_name():
+  with pytest.raises(UserError, match="no dataset"):
+    pipeline.build_datasets(_config(source="tfds", name="no_such_set"), 4, 0)
+
+
+def test_bad_batch_size():
+  with pytest.raises(UserError, match="batch_size"):
+    pipeline.build_datasets(_config(source="embedded"), 0, 0)
+
+
+def test_embedded_subset_is_balanced():
+  examples = sources.load_split(_config(source="embedded"), "train")
+  assert np.bincount(examples.labels).tolist() == [300] * 10
+
+
+def test_eval_preprocessing_same_eagerly_and_in_tf_data():
+  image = np.random.RandomState(0).randint(0, 256, (28, 28, 1)).astype(np.uint8)
+  eager = preprocess.eval_image(tf.constant(image), "cifar", 32, 3)
+  graph = next(iter(tf.data.Dataset.from_tensors(image).map(
+      lambda x: preprocess.eval_image(x, "cifar", 32, 3))))
+  np.testing.assert_allclose(eager, graph, atol=1e-6)
+  assert eager.shape == (32, 32, 3)
+  # Grayscale was repeated into three identical channels before normalising.
+  unnormalised = eager * preprocess.STD + preprocess.MEAN
+  np.testing.assert_allclose(unnormalised[..., 0], unnormalised[..., 2], atol=1e-5)
+
+
+def test_imagenet_preprocessing_shapes():
+  image = tf.constant(np.random.RandomState(0).randint(0, 256, (300, 400, 3)),
+                      tf.uint8)
+  assert preprocess.eval_image(image, "imagenet", 224, 3).shape == (224, 224, 3)
+  train = preprocess.train_image(image, tf.constant([1, 2], tf.int64),
+                                 "imagenet", 224, 3)
+  assert train.shape == (224, 224, 3)
+
+
+def test_training_augmentation_is_seeded():
+  image = tf.constant(np.random.RandomState(0).randint(0, 256, (32, 32, 3)),
+                      tf.uint8)
+  seed = tf.constant([3, 4], tf.int64)
+  a = preprocess.train_image(image, seed, "cifar", 32, 3)
+  b = preprocess.train_image(image, seed, "cifar", 32, 3)
+  c = preprocess.train_image(image, seed + 1, "cifar", 32, 3)
+  np.testing.assert_array_equal(a, b)
+  assert not np.array_equal(a, c)

@@ -1,0 +1,64 @@
+"""Tiny networks, configs and data shared by the tests."""
+import keras
+import numpy as np
+
+from configs import common
+from l2t_tf import methods
+from l2t_tf.models.layers import conv_bn_relu
+from l2t_tf.transfer import pairs as pairs_lib
+
+
+def target(batch_norm: bool = True, size: int = 8, classes: int = 3,
+           pooling: str = "max") -> keras.Model:
+  """conv(-BN)-ReLU [feature_a], pool, conv(-BN)-ReLU [feature_b], GAP, dense."""
+  def block(x, name):
+    if batch_norm:
+      return conv_bn_relu(x, 4, name=name)
+    return keras.layers.Conv2D(4, 3, padding="same", activation="relu",
+                               name=f"{name}_conv")(x)
+  x = keras.Input((size, size, 3))
+  h = keras.layers.Identity(name="feature_a")(block(x, "c1"))
+  h = (keras.layers.MaxPooling2D if pooling == "max"
+       else keras.layers.AveragePooling2D)(2)(h)
+  h = keras.layers.Identity(name="feature_b")(block(h, "c2"))
+  h = keras.layers.GlobalAveragePooling2D()(h)
+  return keras.Model(x, keras.layers.Dense(classes)(h))
+
+
+def source(size: int = 8) -> keras.Model:
+  x = keras.Input((size, size, 3))
+  h = keras.layers.Conv2D(5, 3, padding="same", activation="tanh")(x)
+  h = keras.layers.Identity(name="feature_s1")(h)
+  h = keras.layers.AveragePooling2D(2)(h)
+  h = keras.layers.Conv2D(6, 3, padding="same", activation="tanh")(h)
+  h = keras.layers.Identity(name="feature_s2")(h)
+  h = keras.layers.GlobalAveragePooling2D()(h)
+  return keras.Model(x, keras.layers.Dense(2)(h))
+
+
+def all_to_all(target_model, source_model):
+  return pairs_lib.build_pairs("all_to_all", methods._points(source_model, 0),  # pylint: disable=protected-access
+                               methods._points(target_model, -1))  # pylint: disable=protected-access
+
+
+def batch(n: int = 6, size: int = 8, classes: int = 3, seed: int = 2):
+  rng = np.random.RandomState(seed)
+  return (rng.normal(size=(n, size, size, 3)).astype(keras.config.floatx()),
+          np.arange(n) % classes)
+
+
+def embedded_config(method: str = "scratch"):
+  """A fast config on the embedded data: 2 classes, 8 images per class, 1 epoch."""
+  config = common.get_base_config()
+  config.method = method
+  config.data.source = "embedded"
+  config.data.classes = (5, 7)
+  config.data.images_per_class = 8
+  config.data.val_per_class = 4
+  config.data.image_size = 16
+  config.model.name = "vgg9"
+  config.model.width = 0.0625
+  config.train.batch_size = 8
+  config.train.epochs = 1
+  config.train.verbose = 0
+  return config

@@ -1,0 +1,176 @@
+"""LearnedTransfer: the meta-gradient against finite differences, and step invariants."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tiny
+from l2t_tf import methods, optim
+from l2t_tf.models import backbones
+from l2t_tf.trainers.l2t_ww import LearnedTransfer
+from l2t_tf.transfer.meta_networks import MetaNetworks
+
+LEARNING_RATE = 0.5
+
+
+def _model(inner_steps=2, scheme="three_stage", learn=(True, True),
+           batch_norm=True, random_phi=True, seed=1, pooling="max",
+           ) -> LearnedTransfer:
+  keras.utils.set_random_seed(seed)
+  target, source = tiny.target(batch_norm, pooling=pooling), tiny.source()
+  pairs = tiny.all_to_all(target, source)
+  meta = MetaNetworks([p.source.shape[-1] for p in pairs], *learn)
+  if random_phi:  # away from the symmetric start, so every path matters
+    for v in meta.trainable_variables:
+      v.assign(np.random.RandomState(0).normal(0, 0.3, v.shape))
+  model = LearnedTransfer(target, methods.build_student(target, pairs),
+                          [backbones.feature_extractor(source)], pairs, meta,
+                          inner_steps=inner_steps, scheme=scheme)
+  optimizer = optim.SGDL2(learning_rate=LEARNING_RATE, momentum=0.9, l2=1e-3)
+  model.compile(optimizer, optim.AdamL2(learning_rate=1e-2))
+  for v in optimizer.momentums:  # a non-zero momentum state, as mid-training
+    v.assign(np.random.RandomState(1).normal(0, 0.05, v.shape))
+  return model
+
+
+def _central_differences(model, args, eps=1e-5):
+  numeric = []
+  for v in model.meta_networks.trainable_variables:
+    base = v.numpy()
+    for i in range(base.size):
+      values = []
+      for sign in (1, -1):
+        bumped = base.copy().ravel()
+        bumped[i] += sign * eps
+        v.assign(bumped.reshape(base.shape))
+        values.append(float(model.meta_objective(*args)))
+      v.assign(base)
+      numeric.append((values[0] - values[1]) / (2 * eps))
+  return np.array(numeric)
+
+
+@pytest.mark.parametrize("inner_steps, scheme", [(1, "three_stage"),
+                                                 (2, "three_stage"),
+                                                 (2, "two_stage")])
+def test_meta_gradient_matches_finite_differences(float64, inner_steps, scheme):
+  model = _model(inner_steps, scheme)
+  images, labels = tiny.batch()
+  sources, pooled = model.source_features(images)
+  args = (images, labels, sources, pooled, LEARNING_RATE)
+  analytic = np.concatenate([np.ravel(g) for g in model.meta_gradient(*args)])
+  numeric = _central_differences(model, args)
+  assert np.linalg.norm(numeric) > 1e-4  # the test measures something
+  error = np.linalg.norm(analytic - numeric) / np.linalg.norm(numeric)
+  assert error < 1e-3, error
+
+
+def test_stock_batchnorm_would_fail_this_check(float64, monkeypatch):
+  """Guards the test above: Keras's own moments give a visibly wrong meta-gradient."""
+  from l2t_tf.models.layers import BatchNorm  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(BatchNorm, "_moments",
+                      keras.layers.BatchNormalization._moments)  # pylint: disable=protected-access
+  model = _model(2)
+  images, labels = tiny.batch()
+  sources, pooled = model.source_features(images)
+  args = (images, labels, sources, pooled, LEARNING_RATE)
+  analytic = np.concatenate([np.ravel(g) for g in model.meta_gradient(*args)])
+  numeric = _central_differences(model, args)
+  assert np.linalg.norm(analytic - numeric) / np.linalg.norm(numeric) > 1e-2
+
+
+def _state(model):
+  return {
+      "theta": [v.numpy() for v in model.student.trainable_variables],
+      "stats": [v.numpy() for v in model.student.non_trainable_variables],
+      "slots": [v.numpy() for v in model.optimizer.variables],
+      "phi": [v.numpy() for v in model.meta_networks.trainable_variables],
+  }
+
+
+def _restore(model, state):
+  for key, variables in (("theta", model.student.trainable_variables),
+                         ("stats", model.student.non_trainable_variables),
+                         ("slots", model.optimizer.variables),
+                         ("phi", model.meta_networks.trainable_variables)):
+    for v, value in zip(variables, state[key]):
+      v.assign(value)
+
+
+def _assert_same(a, b, atol=1e-6):
+  for x, y in zip(a, b):
+    np.testing.assert_allclose(x, y, atol=atol)
+
+
+def test_step_changes_theta_and_statistics_only_through_step_one():
+  model = _model()
+  images, labels = tiny.batch()
+  start = _state(model)
+  model.train_step((images, labels))
+  full = _state(model)
+  # The same batch with the meta step switched off: step (1) alone.
+  _restore(model, start)
+  model.learns_meta = False
+  model.train_step((images, labels))
+  step_one = _state(model)
+  _assert_same(full["theta"], step_one["theta"])
+  _assert_same(full["stats"], step_one["stats"])
+  _assert_same(full["slots"], step_one["slots"])
+  assert any(not np.allclose(a, b) for a, b in zip(start["stats"], full["stats"]))
+  assert any(not np.allclose(a, b) for a, b in zip(start["theta"], full["theta"]))
+  # phi moved in the full step only.
+  assert any(not np.allclose(a, b) for a, b in zip(start["phi"], full["phi"]))
+  _assert_same(start["phi"], step_one["phi"])
+
+
+def test_fm_has_no_meta_parameters_and_l2t_w_learns_only_what():
+  fm = _model(learn=(False, False), random_phi=False)
+  assert not fm.meta_networks.trainable_variables and not fm.learns_meta
+  images, labels = tiny.batch()
+  before = [v.numpy() for v in fm.student.trainable_variables]
+  fm.train_step((images, labels))
+  assert any(not np.allclose(a, v.numpy())
+             for a, v in zip(before, fm.student.trainable_variables))
+  l2t_w = _model(learn=(True, False))
+  assert all("what" in v.name for v in l2t_w.meta_networks.trainable_variables)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_compiled_step_matches_eager(float64, jit_compile):
+  # float64: the second-order float32 gradients of XLA and TF's kernels differ
+  # by ~1e-3 relative through round-off alone, which would hide a real bug.
+  # Average pooling: XLA on CPU has no float64 MaxPoolGradGrad (float32 has).
+  images, labels = tiny.batch()
+  model = _model(pooling="avg")
+  sources, pooled = model.source_features(images)
+  args = (images, labels, sources, pooled, LEARNING_RATE)
+  eager = np.concatenate([np.ravel(g) for g in model.meta_gradient(*args)])
+  compiled = np.concatenate([np.ravel(g) for g in tf.function(
+      model.meta_gradient, jit_compile=jit_compile)(*args)])
+  assert np.linalg.norm(eager - compiled) / np.linalg.norm(eager) < 1e-8
+  # A whole step (phi after Adam is not compared: Adam divides by |g|, so a
+  # near-zero gradient entry magnifies float32 round-off without bound).
+  eager_model, compiled_model = _model(pooling="avg"), _model(pooling="avg")
+  eager_model.train_step((images, labels))
+  tf.function(compiled_model.train_step, jit_compile=jit_compile)((images, labels))
+  _assert_same(_state(eager_model)["theta"], _state(compiled_model)["theta"],
+               atol=1e-10)
+
+
+def test_mirrored_strategy_matches_single_device():
+  """Two replicas of 4 examples equal one device on the same global batch of 8."""
+  images, labels = tiny.batch(n=8)
+  dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(8)
+
+  def train(strategy):
+    with strategy.scope():
+      model = _model(batch_norm=False)
+    model.fit(dataset, epochs=1, verbose=0, shuffle=False)
+    return _state(model)
+
+  single = train(tf.distribute.get_strategy())
+  mirrored = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
+  _assert_same(single["theta"], mirrored["theta"], atol=1e-5)
+  _assert_same(single["phi"], mirrored["phi"], atol=1e-5)
+  assert any(not np.allclose(a, b) for a, b in zip(single["phi"],
+                                                   _model(batch_norm=False)
+                                                   .meta_networks.get_weights()))

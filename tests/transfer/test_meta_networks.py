@@ -1,0 +1,34 @@
+import numpy as np
+
+from l2t_tf.transfer.meta_networks import MetaNetworks
+
+
+def test_initial_weights_uniform_and_lambda_from_bias_one():
+  meta = MetaNetworks([3, 2])
+  pooled = [np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32)]
+  weights, lambdas = meta(pooled)
+  np.testing.assert_allclose(weights[0], np.full((4, 3), 1 / 3), rtol=1e-6)
+  np.testing.assert_allclose(lambdas, np.ones((4, 2)))  # relu6(0 + bias 1)
+
+
+def test_per_sample_outputs_and_ranges():
+  meta = MetaNetworks([5])
+  for v in meta.trainable_variables:
+    v.assign(np.random.RandomState(0).normal(0, 3, v.shape))
+  pooled = [np.random.RandomState(1).normal(size=(6, 5)).astype(np.float32)]
+  weights, lambdas = meta(pooled)
+  np.testing.assert_allclose(np.sum(weights[0], axis=1), np.ones(6), rtol=1e-5)
+  assert np.all(lambdas >= 0) and np.all(lambdas <= 6)
+  assert np.std(np.asarray(lambdas)) > 0  # differs per sample
+
+
+def test_variants():
+  fm = MetaNetworks([4, 4], learn_what=False, learn_where=False)
+  assert not fm.trainable_variables
+  l2t_w = MetaNetworks([4, 4], learn_what=True, learn_where=False)
+  assert all("what" in v.name for v in l2t_w.trainable_variables)
+  constants = MetaNetworks([4], kind="constants")
+  assert sorted(tuple(v.shape) for v in constants.trainable_variables) == [(1,), (4,)]
+  pooled = [np.random.RandomState(0).normal(size=(3, 4)).astype(np.float32)]
+  _, lambdas = constants(pooled)
+  assert np.ptp(np.asarray(lambdas)) == 0  # the same for every sample
