@@ -13,40 +13,31 @@ from keras import ops
 from l2t_tf.errors import UserError
 
 
+class _CoupledL2:
+  """Adds `l2 * w` to each gradient before the wrapped optimizer's own update."""
+
+  def __init__(self, l2: float = 0.0, **kwargs):
+    super().__init__(**kwargs)
+    self.l2 = l2
+
+  def update_step(self, gradient, variable, learning_rate):
+    if self.l2:
+      gradient = ops.add(gradient, ops.multiply(ops.cast(self.l2, variable.dtype),
+                                                variable))
+    super().update_step(gradient, variable, learning_rate)
+
+  def get_config(self):
+    return {**super().get_config(), "l2": self.l2}
+
+
 @keras.saving.register_keras_serializable("l2t_tf")
-class SGDL2(keras.optimizers.SGD):
+class SGDL2(_CoupledL2, keras.optimizers.SGD):
   """SGD (momentum) whose weight decay `l2` is added to the gradient."""
 
-  def __init__(self, l2: float = 0.0, **kwargs):
-    super().__init__(**kwargs)
-    self.l2 = l2
-
-  def update_step(self, gradient, variable, learning_rate):
-    if self.l2:
-      gradient = ops.add(gradient, ops.multiply(ops.cast(self.l2, variable.dtype),
-                                                variable))
-    super().update_step(gradient, variable, learning_rate)
-
-  def get_config(self):
-    return {**super().get_config(), "l2": self.l2}
-
 
 @keras.saving.register_keras_serializable("l2t_tf")
-class AdamL2(keras.optimizers.Adam):
+class AdamL2(_CoupledL2, keras.optimizers.Adam):
   """Adam whose weight decay `l2` is added to the gradient (PyTorch's Adam)."""
-
-  def __init__(self, l2: float = 0.0, **kwargs):
-    super().__init__(**kwargs)
-    self.l2 = l2
-
-  def update_step(self, gradient, variable, learning_rate):
-    if self.l2:
-      gradient = ops.add(gradient, ops.multiply(ops.cast(self.l2, variable.dtype),
-                                                variable))
-    super().update_step(gradient, variable, learning_rate)
-
-  def get_config(self):
-    return {**super().get_config(), "l2": self.l2}
 
 
 def steps_per_epoch(num_examples: int, batch_size: int) -> int:

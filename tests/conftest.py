@@ -17,6 +17,9 @@ tf.config.set_logical_device_configuration(
 def float64():
   """Runs a test with Keras's default float type set to float64."""
   import keras  # pylint: disable=g-import-not-at-top
+  # Both: once Keras has a global dtype policy, floatx alone no longer applies.
   keras.config.set_floatx("float64")
+  keras.config.set_dtype_policy("float64")
   yield
   keras.config.set_floatx("float32")
+  keras.config.set_dtype_policy("float32")

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--config.data.classes=(5,7)", "--config.data.images_per_class=8",
-        "--config.data.val_per_class=4", "--config.data.image_size=16",
+        "--config.data.val_per_class=4", "--config.data.image_size=32",
         "--config.model.width=0.0625", "--config.train.batch_size=8",
         "--config.train.epochs=1", "--config.train.verbose=0"]
 

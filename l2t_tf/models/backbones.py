@@ -33,6 +33,18 @@ def _basic_block(x, filters: int, stride: int, name: str, point: str | None):
   return keras.layers.ReLU(name=relu_name)(y)
 
 
+def _stages(x, blocks_per_stage, base_channels, width: float):
+  """Residual stages; each but the first starts with stride 2; each output is a point."""
+  for stage, (blocks, base) in enumerate(zip(blocks_per_stage, base_channels),
+                                         start=1):
+    for block in range(blocks):
+      stride = 2 if stage > 1 and block == 0 else 1
+      point = f"stage{stage}" if block == blocks - 1 else None
+      x = _basic_block(x, _channels(base, width), stride,
+                       name=f"stage{stage}_block{block}", point=point)
+  return x
+
+
 def _classifier(x, num_classes: int):
   x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
   return keras.layers.Dense(num_classes, name="logits")(x)
@@ -50,12 +62,7 @@ def resnet_cifar(depth: int, num_classes: int, input_shape=(32, 32, 3),
   blocks = (depth - 2) // 6
   inputs = keras.Input(input_shape, name="image")
   x = conv_bn_relu(inputs, _channels(16, width), name="stem", use_bias=True)
-  for stage, base in enumerate((16, 32, 64), start=1):
-    for block in range(blocks):
-      stride = 2 if stage > 1 and block == 0 else 1
-      point = f"stage{stage}" if block == blocks - 1 else None
-      x = _basic_block(x, _channels(base, width), stride,
-                       name=f"stage{stage}_block{block}", point=point)
+  x = _stages(x, (blocks,) * 3, (16, 32, 64), width)
   return keras.Model(inputs, _classifier(x, num_classes),
                      name=name or f"resnet{depth}")
 
@@ -93,13 +100,7 @@ def resnet_imagenet(depth: int, num_classes: int, input_shape=(224, 224, 3),
   x = keras.layers.ReLU(name=f"{FEATURE_PREFIX}stem")(x)
   x = keras.layers.ZeroPadding2D(1, name="stem_pool_pad")(x)
   x = keras.layers.MaxPooling2D(3, strides=2, name="stem_pool")(x)
-  for stage, (blocks, base) in enumerate(
-      zip(stage_blocks[depth], (64, 128, 256, 512)), start=1):
-    for block in range(blocks):
-      stride = 2 if stage > 1 and block == 0 else 1
-      point = f"stage{stage}" if block == blocks - 1 else None
-      x = _basic_block(x, _channels(base, width), stride,
-                       name=f"stage{stage}_block{block}", point=point)
+  x = _stages(x, stage_blocks[depth], (64, 128, 256, 512), width)
   return keras.Model(inputs, _classifier(x, num_classes),
                      name=name or f"resnet{depth}")
 
