@@ -2,7 +2,6 @@
 import keras
 import numpy as np
 
-from configs import common
 from l2t_tf import methods
 from l2t_tf.models.layers import conv_bn_relu
 from l2t_tf.transfer import pairs as pairs_lib
@@ -45,20 +44,3 @@ def batch(n: int = 6, size: int = 8, classes: int = 3, seed: int = 2):
   rng = np.random.RandomState(seed)
   return (rng.normal(size=(n, size, size, 3)).astype(keras.config.floatx()),
           np.arange(n) % classes)
-
-
-def embedded_config(method: str = "scratch"):
-  """A fast config on the embedded data: 2 classes, 8 images per class, 1 epoch."""
-  config = common.get_base_config()
-  config.method = method
-  config.data.source = "embedded"
-  config.data.classes = (5, 7)
-  config.data.images_per_class = 8
-  config.data.val_per_class = 4
-  config.data.image_size = 32
-  config.model.name = "vgg9"
-  config.model.width = 0.0625
-  config.train.batch_size = 8
-  config.train.epochs = 1
-  config.train.verbose = 0
-  return config
