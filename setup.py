@@ -20,5 +20,9 @@ setuptools.setup(
         "matplotlib>=3.8",
         "numpy",
     ],
-    extras_require={"test": ["pytest>=8"]},
+    extras_require={
+        # The TF Serving client (python -m l2t_tf.serving_client).
+        "serving": ["tensorflow-serving-api==2.21.*"],
+        "test": ["pytest>=8", "tensorflow-serving-api==2.21.*"],
+    },
 )

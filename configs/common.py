@@ -40,7 +40,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.train.momentum = 0.9
   config.train.weight_decay = 1e-4
   config.train.jit_compile = "auto"  # auto (XLA on GPU only) | true | false
-  config.train.strategy = "auto"     # auto | default | mirrored
+  config.train.strategy = "auto"     # auto | default | mirrored | multi_worker
   config.train.verbose = 1           # Keras progress bar: 0 silent, 1 bar, 2 line
 
   config.transfer = ml_collections.ConfigDict()
@@ -54,4 +54,14 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.transfer.meta_learning_rate = 1e-4
   config.transfer.meta_weight_decay = 1e-4
   config.transfer.meta_every = 1     # meta step every k batches (1 = paper)
+
+  config.checkpoint = ml_collections.ConfigDict()
+  config.checkpoint.every_steps = 0  # also save every N batches (0: epoch ends only)
+  config.checkpoint.keep = 2         # newest checkpoints kept
+
+  config.export = ml_collections.ConfigDict()
+  config.export.enabled = True       # SavedModel for TF Serving after training
+  config.export.base_dir = ""        # default: WORKDIR/export
+  config.export.model_name = "target"
+  config.export.version = 0          # 0: the next free version
   return config

@@ -98,6 +98,11 @@ def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
   if METHODS[config.method] is None:
     target.compile(optimizer=optimizer, jit_compile=jit_compile, metrics=["accuracy"],
                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    # Build what Keras builds lazily (slots, metric sums) so a checkpoint can be
+    # restored into it before the first step.
+    optimizer.build(target.trainable_variables)
+    zeros = np.zeros((1, *input_shape), keras.config.floatx())
+    target.test_on_batch(zeros, np.zeros((1,), np.int64))
     return target, target
   model = build_transfer(config, target)
   model.compile(optimizer, optim.meta_optimizer(config.transfer),

@@ -1,4 +1,10 @@
-"""run(config, workdir): data, model, fit with evaluation, results.json."""
+"""run(config, workdir): data, model, fit with checkpoints, results and export.
+
+Rerunning the same command on the same workdir resumes from the newest
+checkpoint (see checkpoints.py); a finished workdir is never touched again.
+"""
+import hashlib
+import json
 import os
 import time
 
@@ -8,32 +14,10 @@ import numpy as np
 import tensorflow as tf
 
 from l2t_tf import callbacks as callbacks_lib
-from l2t_tf import methods, optim, workdir as workdir_lib
+from l2t_tf import checkpoints, distribution, export, methods
+from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import pipeline
 from l2t_tf.errors import UserError
-
-
-def resolve_jit_compile(setting) -> bool:
-  """'auto' means XLA on GPU only: on CPU it was measured ~6x slower (BUILD.md)."""
-  if isinstance(setting, bool):
-    return setting
-  if str(setting).lower() in ("true", "false"):
-    return str(setting).lower() == "true"
-  if setting != "auto":
-    raise UserError(f"train.jit_compile must be True, False or 'auto', got "
-                    f"{setting!r}", "pass --config.train.jit_compile=False")
-  return bool(tf.config.list_physical_devices("GPU"))
-
-
-def make_strategy(setting: str) -> tf.distribute.Strategy:
-  """'auto': MirroredStrategy over all GPUs when there are several, else default."""
-  if setting == "mirrored" or (
-      setting == "auto" and len(tf.config.list_physical_devices("GPU")) > 1):
-    return tf.distribute.MirroredStrategy()
-  if setting in ("auto", "default"):
-    return tf.distribute.get_strategy()
-  raise UserError(f"unknown train.strategy '{setting}'",
-                  "use 'auto', 'default' or 'mirrored'")
 
 
 def _lambda_statistics(model, dataset) -> dict:
@@ -49,45 +33,117 @@ def _lambda_statistics(model, dataset) -> dict:
           for p, pair in enumerate(model.pairs)}
 
 
-def run(config, workdir: str) -> dict:
-  """Trains `config.method` and writes model.keras, logs/ and results.json to workdir.
+def weights_fingerprint(model: keras.Model) -> str:
+  """sha256 of all weights' bytes: equal fingerprints mean bitwise equal weights."""
+  digest = hashlib.sha256()
+  for weight in model.get_weights():
+    digest.update(np.ascontiguousarray(weight).tobytes())
+  return digest.hexdigest()
 
-  Everything that can fail on bad input (config, data, sources) is checked
-  before the workdir is touched.
+
+def _check_options(config) -> None:
+  if config.checkpoint.every_steps < 0:
+    raise UserError(f"checkpoint.every_steps must be >= 0, got "
+                    f"{config.checkpoint.every_steps}", "use 0 (epoch ends only) "
+                    "or a number of batches")
+  if config.train.epochs <= 0:
+    raise UserError(f"train.epochs must be positive, got {config.train.epochs}",
+                    "use e.g. --config.train.epochs=30")
+
+
+def _export_base(config, workdir: str) -> str:
+  return config.export.base_dir or os.path.join(workdir, "export")
+
+
+def run(config, workdir: str) -> dict:
+  """Trains `config.method` (or resumes it) and writes its results to workdir.
+
+  Everything that can fail on bad input (config, data, sources, export
+  version) is checked before the workdir is touched.
   """
   start = time.time()
+  strategy = distribution.make_strategy(config.train.strategy)  # first, see there
+  chief = distribution.is_chief(strategy)
   keras.utils.set_random_seed(config.seed)
   if config.deterministic:
     tf.config.experimental.enable_op_determinism()
+  _check_options(config)
+  if config.export.enabled:
+    export.check_version_free(_export_base(config, workdir),
+                              config.export.model_name, config.export.version)
   datasets = pipeline.build_datasets(config.data, config.train.batch_size,
                                      seed=config.seed)
-  steps = optim.steps_per_epoch(datasets.sizes["train"], config.train.batch_size)
-  jit_compile = resolve_jit_compile(config.train.jit_compile)
-  strategy = make_strategy(config.train.strategy)
+  steps = datasets.steps_per_epoch
+  jit_compile = distribution.resolve_jit_compile(config.train.jit_compile)
   with strategy.scope():
     model, target = methods.build_model(config, datasets.num_classes,
                                         datasets.input_shape, steps, jit_compile)
-  workdir_lib.prepare(workdir)
+  variables = checkpoints.training_variables(model)
+  state_bytes = sum(int(np.prod(v.shape)) * 4 for v in variables)
+  if chief:
+    workdir_lib.prepare(workdir, config.to_json_best_effort(),
+                        required_bytes=(config.checkpoint.keep + 2) * state_bytes)
+
+  checkpointer = checkpoints.Checkpointer(workdir, config.checkpoint.keep)
+  state, metric_values = {}, None
+  latest = checkpointer.latest()
+  if latest:
+    state = checkpointer.restore(variables, latest)
+    metric_values = [v.numpy() for v in model.metrics_variables]
+    logging.info("resuming from %s (epoch %d, step %d)", latest, state["epoch"],
+                 state["step"])
   logging.info("method=%s data=%s jit_compile=%s replicas=%d", config.method,
                datasets.sizes, jit_compile, strategy.num_replicas_in_sync)
 
-  best = callbacks_lib.BestOnValidation()
-  history = model.fit(
-      datasets.train, validation_data=datasets.val, epochs=config.train.epochs,
-      verbose=config.train.verbose, shuffle=False,  # tf.data shuffles
-      callbacks=[callbacks_lib.TestEvaluation(datasets.test), best,
-                 keras.callbacks.TensorBoard(os.path.join(workdir, "logs"))])
+  guard = callbacks_lib.StopOnNonFinite()
+  best = callbacks_lib.BestOnValidation(state.get("best"))
+  saver = callbacks_lib.Checkpointing(
+      checkpointer, steps, config.checkpoint.every_steps, best, guard, state,
+      metric_values, chief)
+  callbacks = [guard, callbacks_lib.TestEvaluation(datasets.test, guard), best,
+               saver, keras.callbacks.TensorBoard(
+                   distribution.log_dir(workdir, chief))]
+  def fit(epoch: int, step: int, last_epoch: int):
+    model.fit(datasets.train_from(epoch, step, last_epoch),
+              validation_data=datasets.val, initial_epoch=epoch, epochs=last_epoch,
+              steps_per_epoch=steps - step, verbose=config.train.verbose,
+              shuffle=False,  # tf.data shuffles, by (seed, epoch)
+              callbacks=callbacks)
+
+  epoch, step = state.get("epoch", 0), state.get("step", 0)
+  if step:  # an epoch interrupted mid-way: finish its remaining batches first
+    fit(epoch, step, epoch + 1)
+    epoch += 1
+  if epoch < config.train.epochs and not guard.failure:
+    fit(epoch, 0, config.train.epochs)
+  if guard.failure:
+    raise UserError(
+        f"training stopped: the loss became {guard.failure['loss']} at epoch "
+        f"{guard.failure['epoch']}, batch {guard.failure['batch']}; the last good "
+        f"checkpoint ({checkpointer.latest() or 'none yet'}) is kept",
+        "lower --config.train.learning_rate (or transfer.beta) and start a new "
+        "--workdir")
+  logging.info("target weights sha256 %s", weights_fingerprint(target))
+  if not chief:
+    return {}
+  return _write_outputs(config, workdir, model, target, datasets, saver.history,
+                        best.best, time.time() - start)
+
+
+def _write_outputs(config, workdir, model, target, datasets, history, best,
+                   seconds) -> dict:
   target.save(os.path.join(workdir, "model.keras"))
-  final = {k: float(v[-1]) for k, v in history.history.items()}
+  final = {k: v[-1] for k, v in history.items()}
   results = {
       "method": config.method,
-      "val_accuracy": best.best["val_accuracy"],
-      "test_accuracy": best.best["test_accuracy"],
-      "best_epoch": best.best["best_epoch"],
+      "val_accuracy": best["val_accuracy"],
+      "test_accuracy": best["test_accuracy"],
+      "best_epoch": best["best_epoch"],
       "final_test_accuracy": final.get("test_accuracy"),
       "final": final,
+      "history": history,
       "epochs": config.train.epochs,
-      "seconds": round(time.time() - start, 1),
+      "seconds": round(seconds, 1),
       "data_sizes": datasets.sizes,
       "class_names": datasets.class_names,
       "seed": config.seed,
@@ -95,6 +151,10 @@ def run(config, workdir: str) -> dict:
   if hasattr(model, "meta_networks"):
     workdir_lib.write_json(workdir, "lambdas.json",
                            _lambda_statistics(model, datasets.val))
+  if config.export.enabled:
+    results["export"] = export.export_target(
+        target, datasets.class_names, config.data, _export_base(config, workdir),
+        config.export.model_name, config.export.version)
   workdir_lib.write_json(workdir, workdir_lib.RESULTS, results)
   return results
 
@@ -106,5 +166,12 @@ def run_comparison(config, workdir: str, methods_to_run) -> dict:
     single = config.copy_and_resolve_references()
     with single.unlocked():
       single.method = method
-    results[method] = run(single, os.path.join(workdir, method))
+    method_dir = os.path.join(workdir, method)
+    finished = os.path.join(method_dir, workdir_lib.RESULTS)
+    if os.path.exists(finished):  # rerunning a comparison resumes it
+      logging.info("%s already finished in %s, skipping it", method, method_dir)
+      with open(finished) as f:
+        results[method] = json.load(f)
+      continue
+    results[method] = run(single, method_dir)
   return results

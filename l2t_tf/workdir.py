@@ -1,15 +1,42 @@
 """The workdir: checked before anything is written, never overwritten silently."""
 import json
 import os
+import shutil
 import tempfile
 
 from l2t_tf.errors import UserError
 
 RESULTS = "results.json"
+CONFIG = "config.json"
+# Config fields a resumed run may change: they do not change what is computed.
+RESUMABLE_CHANGES = ("train.verbose", "train.jit_compile", "train.strategy",
+                     "export.", "checkpoint.keep")
 
 
-def prepare(workdir: str) -> None:
-  """Creates `workdir` if needed and checks it is writable and not a finished run."""
+def _flatten(tree: dict, prefix: str = "") -> dict:
+  flat = {}
+  for key, value in tree.items():
+    if isinstance(value, dict):
+      flat.update(_flatten(value, f"{prefix}{key}."))
+    else:
+      flat[f"{prefix}{key}"] = value
+  return flat
+
+
+def config_differences(saved: dict, current: dict) -> list[str]:
+  """Fields (dotted) whose values differ, ignoring RESUMABLE_CHANGES."""
+  saved, current = _flatten(saved), _flatten(current)
+  return sorted(k for k in set(saved) | set(current)
+                if saved.get(k) != current.get(k)
+                and not k.startswith(RESUMABLE_CHANGES))
+
+
+def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0) -> None:
+  """Creates `workdir`, checks it, and records (or checks) the run's config.
+
+  Refuses a finished run, an unwritable folder, a disk with less than
+  `required_bytes` free, and a workdir whose checkpoints came from another config.
+  """
   if not workdir:
     raise UserError("--workdir is empty", "pass --workdir=DIR")
   if os.path.exists(os.path.join(workdir, RESULTS)):
@@ -23,6 +50,23 @@ def prepare(workdir: str) -> None:
   except OSError as e:
     raise UserError(f"workdir {workdir} is not writable ({e.strerror})",
                     "pass a --workdir you can write to") from None
+  free = shutil.disk_usage(workdir).free
+  if free < required_bytes:
+    raise UserError(f"only {free / 2**20:.0f} MiB free under {workdir}, this run "
+                    f"needs about {required_bytes / 2**20:.0f} MiB for checkpoints "
+                    "and models", "free disk space or pass another --workdir")
+  current = json.loads(config_json)
+  path = os.path.join(workdir, CONFIG)
+  if os.path.exists(path):
+    with open(path) as f:
+      differences = config_differences(json.load(f), current)
+    if differences:
+      raise UserError(f"{workdir} holds a run with another config "
+                      f"(differs in {', '.join(differences[:5])})",
+                      f"rerun with the same config to resume (see {path}) or "
+                      "pass a new --workdir")
+  else:
+    write_json(workdir, CONFIG, current)
 
 
 def write_json(workdir: str, name: str, payload: dict) -> str:

@@ -1,5 +1,6 @@
 """Builds the train / validation / test `tf.data` pipelines from a data config."""
 import dataclasses
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -12,16 +13,23 @@ AUTOTUNE = tf.data.AUTOTUNE
 
 @dataclasses.dataclass
 class Datasets:
-  train: tf.data.Dataset
+  """`train_from(epoch, step, epochs)` is the training stream from any position."""
+  train_from: Callable[[int, int, int], tf.data.Dataset]
   val: tf.data.Dataset
   test: tf.data.Dataset
   class_names: list[str]
   input_shape: tuple[int, int, int]
   sizes: dict[str, int]
+  steps_per_epoch: int
 
   @property
   def num_classes(self) -> int:
     return len(self.class_names)
+
+  @property
+  def train(self) -> tf.data.Dataset:
+    """One epoch (the first) of the training stream."""
+    return self.train_from(0, 0, 1)
 
 
 def _decode(image, encoded: bool, channels: int):
@@ -30,36 +38,67 @@ def _decode(image, encoded: bool, channels: int):
   return preprocess.to_channels(image, channels)
 
 
-def _pipeline(examples: sources.Examples, indices: np.ndarray, label_table,
-              config, batch_size: int, training: bool, seed: int):
+def _base(examples: sources.Examples, indices: np.ndarray, label_table, config):
+  """(image, label) before augmentation, cached.
+
+  Before the cache: decode, and for 32x32 shrink to the final size, so the
+  cache holds small uint8 images. 224x224 caches the encoded bytes instead.
+  """
   mode, size, channels = config.preprocessing, config.image_size, config.channels
-  ds = examples.make(indices)
-  # Before the cache: decode, and for 32x32 shrink to the final size, so the
-  # cache holds small uint8 images. 224x224 caches the encoded bytes instead.
   def base(image, label):
     if mode == "cifar":
       image = preprocess.resize_uint8(_decode(image, examples.encoded, channels),
                                       size)
     return image, tf.gather(label_table, label)
-  ds = ds.map(base, num_parallel_calls=AUTOTUNE)
-  if config.cache:
-    ds = ds.cache()
+  ds = examples.make(indices).map(base, num_parallel_calls=AUTOTUNE)
+  return ds.cache() if config.cache else ds
 
-  def decoded(image):
-    return image if mode == "cifar" else _decode(image, examples.encoded, channels)
 
-  if training:
-    ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    randoms = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-    ds = tf.data.Dataset.zip(ds, randoms.batch(2))
-    ds = ds.map(lambda example, s: (preprocess.train_image(
-        decoded(example[0]), s, mode, size, channels), example[1]),
-                num_parallel_calls=AUTOTUNE)
-  else:
-    ds = ds.map(lambda image, label: (preprocess.eval_image(
-        decoded(image), mode, size, channels), label),
-                num_parallel_calls=AUTOTUNE)
+def _decoded(image, examples, config):
+  if config.preprocessing == "cifar":
+    return image
+  return _decode(image, examples.encoded, config.channels)
+
+
+def _eval_pipeline(examples, indices, label_table, config, batch_size: int):
+  mode, size, channels = config.preprocessing, config.image_size, config.channels
+  ds = _base(examples, indices, label_table, config).map(
+      lambda image, label: (preprocess.eval_image(
+          _decoded(image, examples, config), mode, size, channels), label),
+      num_parallel_calls=AUTOTUNE)
   return ds.batch(batch_size).prefetch(AUTOTUNE)
+
+
+def _train_stream(examples, indices, label_table, config, batch_size: int,
+                  seed: int):
+  """A function (epoch, step, epochs) -> the batches from there to the end.
+
+  Epoch e's order and augmentation depend only on (seed, e) and the position in
+  the epoch, never on how many times the pipeline was iterated before: a run
+  resumed from a checkpoint sees exactly the batches an uninterrupted run sees.
+  """
+  mode, size, channels = config.preprocessing, config.image_size, config.channels
+  base = _base(examples, indices, label_table, config)
+  count = len(indices)
+
+  def epoch_data(epoch: int, skip: int) -> tf.data.Dataset:
+    # Python-int seeds: inside a traced function a tensor seed breaks
+    # op determinism's seed check, so epochs are chained in Python instead.
+    epoch_seed = seed * 1_000_003 + epoch
+    ds = base.shuffle(count, seed=epoch_seed, reshuffle_each_iteration=False)
+    ds = ds.enumerate().skip(skip)
+    ds = ds.map(lambda position, example: (preprocess.train_image(
+        _decoded(example[0], examples, config),
+        tf.stack([tf.constant(epoch_seed, tf.int64), position]), mode, size,
+        channels), example[1]), num_parallel_calls=AUTOTUNE)
+    return ds.batch(batch_size)
+
+  def train_from(epoch: int, step: int, epochs: int) -> tf.data.Dataset:
+    ds = epoch_data(epoch, step * batch_size)
+    for later in range(epoch + 1, epochs):
+      ds = ds.concatenate(epoch_data(later, 0))
+    return ds.prefetch(AUTOTUNE)
+  return train_from
 
 
 def build_datasets(config, batch_size: int, seed: int) -> Datasets:
@@ -88,14 +127,16 @@ def build_datasets(config, batch_size: int, seed: int) -> Datasets:
                                   seed=config.split_seed)
   test_indices = subsets.class_subset(test_examples.labels, classes)
 
-  make = lambda ex, idx, training: _pipeline(ex, idx, label_table, config,
-                                             batch_size, training, seed)
   class_names = [str(train_examples.class_names[c]) for c in classes]
   return Datasets(
-      train=make(train_examples, split.train, True),
-      val=make(train_examples, split.val, False),
-      test=make(test_examples, test_indices, False),
+      train_from=_train_stream(train_examples, split.train, label_table, config,
+                               batch_size, seed),
+      val=_eval_pipeline(train_examples, split.val, label_table, config,
+                         batch_size),
+      test=_eval_pipeline(test_examples, test_indices, label_table, config,
+                          batch_size),
       class_names=class_names,
       input_shape=(config.image_size, config.image_size, config.channels),
       sizes={"train": len(split.train), "val": len(split.val),
-             "test": len(test_indices)})
+             "test": len(test_indices)},
+      steps_per_epoch=-(-len(split.train) // batch_size))

@@ -17,6 +17,14 @@ class BatchNorm(keras.layers.BatchNormalization):
   def __init__(self, momentum=0.9, epsilon=1e-5, **kwargs):
     super().__init__(momentum=momentum, epsilon=epsilon, **kwargs)
 
+  def add_weight(self, *args, trainable=True, aggregation="none", **kwargs):
+    # Moving statistics are averaged over replicas when assigned, so that every
+    # replica (and every worker) holds the same weights after each step.
+    if not trainable:
+      aggregation = "mean"
+    return super().add_weight(*args, trainable=trainable, aggregation=aggregation,
+                              **kwargs)
+
   def _moments(self, inputs, mask):
     if mask is not None or self.synchronized:
       return super()._moments(inputs, mask)

@@ -1,0 +1,67 @@
+"""Devices and tf.distribute: XLA default, the strategy, and which worker writes."""
+import json
+import os
+import tempfile
+
+import tensorflow as tf
+
+from l2t_tf.errors import UserError
+
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
+
+
+def resolve_jit_compile(setting) -> bool:
+  """'auto' means XLA on GPU only: on CPU it was measured ~2.7x slower (BUILD.md)."""
+  if isinstance(setting, bool):
+    return setting
+  if str(setting).lower() in ("true", "false"):
+    return str(setting).lower() == "true"
+  if setting != "auto":
+    raise UserError(f"train.jit_compile must be True, False or 'auto', got "
+                    f"{setting!r}", "pass --config.train.jit_compile=False")
+  return bool(tf.config.list_physical_devices("GPU"))
+
+
+def _tf_config() -> dict:
+  try:
+    return json.loads(os.environ.get("TF_CONFIG") or "{}")
+  except json.JSONDecodeError as e:
+    raise UserError(f"TF_CONFIG is not valid JSON ({e.msg})",
+                    "see README 'Training on several machines' for its form") from None
+
+
+def make_strategy(setting: str) -> tf.distribute.Strategy:
+  """The tf.distribute strategy for `train.strategy`.
+
+  'auto': MultiWorkerMirroredStrategy when TF_CONFIG names a cluster,
+  MirroredStrategy over all GPUs when there are several, else the default.
+  Call this before any other TensorFlow op: collective ops for several workers
+  must be configured at program start.
+  """
+  if setting not in STRATEGIES:
+    raise UserError(f"unknown train.strategy '{setting}'", f"use one of {STRATEGIES}")
+  cluster = _tf_config().get("cluster")
+  if setting == "multi_worker" or (setting == "auto" and cluster):
+    if not cluster:
+      raise UserError("train.strategy='multi_worker' but TF_CONFIG names no "
+                      "cluster", "set TF_CONFIG on every worker (README)")
+    return tf.distribute.MultiWorkerMirroredStrategy()
+  if setting == "mirrored" or (
+      setting == "auto" and len(tf.config.list_physical_devices("GPU")) > 1):
+    return tf.distribute.MirroredStrategy()
+  return tf.distribute.get_strategy()
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+  """True on the one worker that writes checkpoints, logs, models and exports."""
+  resolver = getattr(strategy, "cluster_resolver", None)
+  if resolver is None or not resolver.task_type:
+    return True
+  return (resolver.task_type == "chief"
+          or (resolver.task_type == "worker" and resolver.task_id == 0
+              and "chief" not in resolver.cluster_spec().as_dict()))
+
+
+def log_dir(workdir: str, chief: bool) -> str:
+  """TensorBoard folder: the workdir's for the chief, a throwaway one otherwise."""
+  return os.path.join(workdir, "logs") if chief else tempfile.mkdtemp()

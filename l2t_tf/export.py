@@ -1,0 +1,159 @@
+"""SavedModel export of the target network for TF Serving.
+
+Layout: `<base>/<model_name>/<version>/` with an integer version that only grows;
+a version is written under a hidden temporary name and renamed into place, so
+TF Serving (which watches the folder) never sees a half-written model.
+
+Signatures:
+  serving_default     images: uint8 [batch, height, width, 1|3|4], any size.
+                      The evaluation preprocessing (channel conversion,
+                      resize/crop, normalisation) runs inside the graph.
+  serve_preprocessed  inputs: float32 [batch, size, size, channels], already
+                      preprocessed as in training.
+Both return probabilities, top_classes (int64, best first), top_probabilities
+and top_class_names, so the class names travel with the model.
+"""
+import json
+import os
+import shutil
+import tempfile
+
+import keras
+import tensorflow as tf
+
+from l2t_tf import workdir as workdir_lib
+from l2t_tf.data import preprocess
+from l2t_tf.errors import UserError
+from l2t_tf.models import layers  # pylint: disable=unused-import (registers BatchNorm)
+
+TOP_K = 5
+
+
+def _match_channels(images: tf.Tensor, channels: int) -> tf.Tensor:
+  """uint8 images with 1, 3 or 4 (RGBA) channels to `channels` channels."""
+  have = tf.shape(images)[-1]
+  tf.debugging.Assert(tf.reduce_any(tf.equal(have, [1, 3, 4])),
+                      ["images must have 1, 3 or 4 channels, got", have])
+  if channels == 3:
+    out = tf.cond(have == 1, lambda: tf.repeat(images, 3, axis=-1),
+                  lambda: images[..., :3])
+  else:
+    out = tf.cond(have == 1, lambda: images,
+                  lambda: tf.image.rgb_to_grayscale(images[..., :3]))
+  return tf.ensure_shape(out, [None, None, None, channels])
+
+
+def serving_archive(target: keras.Model, class_names, data_config
+                    ) -> keras.export.ExportArchive:
+  """The target with the two serving signatures (see the module docstring)."""
+  size, channels = data_config.image_size, data_config.channels
+  mode = data_config.preprocessing
+  names = tf.constant([str(n) for n in class_names])
+  k = min(TOP_K, len(class_names))
+
+  def outputs(logits):
+    probabilities = tf.nn.softmax(tf.cast(logits, tf.float32))
+    top = tf.math.top_k(probabilities, k)
+    return {"probabilities": probabilities,
+            "top_classes": tf.cast(top.indices, tf.int64),
+            "top_probabilities": top.values,
+            "top_class_names": tf.gather(names, top.indices)}
+
+  @tf.function(input_signature=[
+      tf.TensorSpec([None, size, size, channels], tf.float32, name="inputs")])
+  def serve_preprocessed(inputs):
+    return outputs(target(inputs, training=False))
+
+  @tf.function(input_signature=[
+      tf.TensorSpec(None, tf.uint8, name="images")])
+  def serve_images(images):
+    # The rank is left open in the signature and checked here: a saved
+    # signature does not check the rank it is fed at run time, and a check
+    # against a static rank of 4 would be constant-folded away. The error
+    # reads "Shape of tensor images [28,28,1] is not compatible with expected
+    # shape [?,?,?,?]".
+    images = tf.ensure_shape(images, [None, None, None, None])
+    images = _match_channels(images, channels)
+    inputs = tf.map_fn(
+        lambda image: preprocess.eval_image(image, mode, size, channels), images,
+        fn_output_signature=tf.TensorSpec([size, size, channels], tf.float32))
+    return outputs(target(inputs, training=False))
+
+  archive = keras.export.ExportArchive()
+  archive.track(target)
+  archive.add_endpoint("serving_default", serve_images)
+  archive.add_endpoint("serve_preprocessed", serve_preprocessed)
+  return archive
+
+
+def _versions(model_dir: str) -> list[int]:
+  if not os.path.isdir(model_dir):
+    return []
+  return sorted(int(n) for n in os.listdir(model_dir) if n.isdigit())
+
+
+def check_version_free(base: str, model_name: str, version: int) -> None:
+  """Fails before any work if an explicitly requested version already exists."""
+  if version < 0:
+    raise UserError(f"export.version must be >= 0, got {version}",
+                    "use 0 for the next free version")
+  if version and version in _versions(os.path.join(base, model_name)):
+    raise UserError(f"export version {os.path.join(base, model_name, str(version))}"
+                    " already exists (versions are never overwritten)",
+                    "pass --config.export.version=0 for the next free version")
+
+
+def export_target(target: keras.Model, class_names, data_config, base: str,
+                  model_name: str, version: int = 0) -> str:
+  """Writes `<base>/<model_name>/<version>/` and returns its path."""
+  check_version_free(base, model_name, version)
+  model_dir = os.path.join(base, model_name)
+  os.makedirs(model_dir, exist_ok=True)
+  version = version or (max(_versions(model_dir), default=0) + 1)
+  final = os.path.join(model_dir, str(version))
+  temporary = tempfile.mkdtemp(dir=model_dir, prefix=".tmp-")
+  try:
+    staged = os.path.join(temporary, "model")
+    serving_archive(target, class_names, data_config).write_out(staged, verbose=False)
+    extra = os.path.join(staged, "assets.extra")
+    os.makedirs(extra, exist_ok=True)
+    with open(os.path.join(extra, "class_names.txt"), "w") as f:
+      f.write("\n".join(str(n) for n in class_names) + "\n")
+    if os.path.exists(final):  # another process took this version meanwhile
+      raise UserError(f"export version {final} appeared while exporting",
+                      "rerun the export; it picks the next free version")
+    os.replace(staged, final)
+  finally:
+    shutil.rmtree(temporary, ignore_errors=True)
+  return final
+
+
+def export_workdir(workdir: str, base: str = "", model_name: str = "",
+                   version: int = 0) -> str:
+  """Exports the finished run in `workdir` (its model.keras, config and classes)."""
+  paths = {name: os.path.join(workdir, name) for name in
+           ("model.keras", workdir_lib.CONFIG, workdir_lib.RESULTS)}
+  for name, path in paths.items():
+    if not os.path.exists(path):
+      raise UserError(f"{workdir} has no {name}, so it holds no finished run",
+                      "pass the --workdir of a run that finished training")
+  with open(paths[workdir_lib.CONFIG]) as f:
+    config = json.load(f)
+  with open(paths[workdir_lib.RESULTS]) as f:
+    class_names = json.load(f)["class_names"]
+  try:
+    target = keras.saving.load_model(paths["model.keras"], compile=False)
+  except Exception as e:  # truncated zip, unknown layer ...
+    raise UserError(f"cannot read {paths['model.keras']} ({type(e).__name__})",
+                    "retrain into a new --workdir") from None
+  data = _Namespace(config["data"])
+  base = base or config["export"]["base_dir"] or os.path.join(workdir, "export")
+  return export_target(target, class_names, data, base,
+                       model_name or config["export"]["model_name"], version)
+
+
+class _Namespace:
+  """Attribute access to a config dict read back from config.json."""
+
+  def __init__(self, values: dict):
+    self.__dict__.update(values)
