@@ -26,6 +26,10 @@ _STEPS = flags.DEFINE_integer("steps", 5, "Timed steps (after 2 warm-up steps)."
 _JIT = flags.DEFINE_list("jit", ["off", "on"], "XLA settings to time.")
 _METHODS = flags.DEFINE_list("methods", ["scratch", "fm", "l2t_ww"], "Methods.")
 _INNER = flags.DEFINE_integer("inner_steps", 2, "T.")
+_DETERMINISM = flags.DEFINE_list(
+    "determinism", ["off"], "Op determinism settings to time ('on' rows run "
+    "last: TF cannot switch it off again; XLA rows are skipped with it on, as "
+    "XLA has no deterministic MaxPool gradient).")
 _THREADS = flags.DEFINE_integer("threads", 0, "TF intra/inter-op threads (0: TF's default).")
 
 
@@ -60,18 +64,27 @@ def main(_):
     backbones.BACKBONES["resnet32"](num_classes=200, input_shape=(32, 32, 3),
                                     width=_WIDTH.value).save(source_path)
     rows = []
-    for jit in _JIT.value:
-      for method in _METHODS.value:
-        times = time_step(method, jit == "on", source_path, images, labels)
-        rows.append((method, jit, statistics.median(times), min(times), max(times)))
+    for deterministic in sorted(_DETERMINISM.value, key=lambda d: d == "on"):
+      if deterministic == "on":
+        tf.config.experimental.enable_op_determinism()
+      for jit in _JIT.value:
+        if jit == "on" and deterministic == "on":
+          continue
+        for method in _METHODS.value:
+          times = time_step(method, jit == "on", source_path, images, labels)
+          rows.append((method, jit, deterministic, statistics.median(times),
+                       min(times), max(times)))
   print(f"\nbatch {_BATCH.value}, width {_WIDTH.value}, T={_INNER.value}, "
         f"{tf.config.list_physical_devices()}")
-  print(f"{'method':>8} {'xla':>4} {'median s':>9} {'min s':>7} {'max s':>7} "
-        f"{'x plain':>8}")
-  for method, jit, median, low, high in rows:
-    plain = [r[2] for r in rows if r[0] == "scratch" and r[1] == jit]
+  print(f"{'method':>8} {'xla':>4} {'determ':>6} {'median s':>9} {'min s':>7} "
+        f"{'max s':>7} {'x plain':>8} {'x nondet':>8}")
+  for method, jit, deterministic, median, low, high in rows:
+    plain = [r[3] for r in rows if r[0] == "scratch" and r[1:3] == (jit, deterministic)]
+    free = [r[3] for r in rows if r[:2] == (method, jit) and r[2] == "off"]
     ratio = f"{median / plain[0]:8.1f}" if plain else "       -"
-    print(f"{method:>8} {jit:>4} {median:9.3f} {low:7.3f} {high:7.3f} {ratio}")
+    cost = f"{median / free[0]:8.2f}" if free else "       -"
+    print(f"{method:>8} {jit:>4} {deterministic:>6} {median:9.3f} {low:7.3f} "
+          f"{high:7.3f} {ratio} {cost}")
 
 
 if __name__ == "__main__":

@@ -111,9 +111,11 @@ class Checkpointing(keras.callbacks.Callback):
     self._save(epoch + 1, 0)
 
   def _save(self, epoch: int, step: int) -> None:
+    variables = checkpoints.training_variables(self.model)
+    values = checkpoints.read_values(variables)  # on every worker, see there
     if not self.chief:
       return
     state = {"epoch": epoch, "step": step, "best": self.best.best,
              "history": self.history}
-    self.checkpointer.save(checkpoints.training_variables(self.model), state,
-                           epoch * self.steps_per_epoch + step)
+    self.checkpointer.save(variables, state, epoch * self.steps_per_epoch + step,
+                           values)

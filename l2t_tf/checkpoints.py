@@ -43,6 +43,12 @@ def training_variables(model) -> list:
   return variables
 
 
+def read_values(variables) -> list[np.ndarray]:
+  """Current values. Under a multi-worker strategy every worker must call this:
+  reading an on-read-synchronised variable (a metric sum) is a collective op."""
+  return [np.asarray(v.numpy()) for v in variables]
+
+
 def _fsync_file(path: str) -> None:
   with open(path, "rb") as f:
     os.fsync(f.fileno())
@@ -78,14 +84,20 @@ class Checkpointer:
                       "restore the folder it names")
     return path
 
-  def save(self, variables, state: dict, global_step: int) -> str:
-    """Writes checkpoint `ckpt-<global_step>` and points LATEST at it."""
+  def save(self, variables, state: dict, global_step: int, values=None) -> str:
+    """Writes checkpoint `ckpt-<global_step>` and points LATEST at it.
+
+    `values` (default: read from `variables`) lets every worker of a cluster
+    read the variables, which may need all of them, while only the chief saves.
+    """
+    if values is None:
+      values = read_values(variables)
     os.makedirs(self.directory, exist_ok=True)
     name = f"ckpt-{global_step:08d}"
     final = os.path.join(self.directory, name)
     temporary = tempfile.mkdtemp(dir=self.directory, prefix=".tmp-")
     try:
-      arrays = {f"v{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(variables)}
+      arrays = {f"v{i:05d}": value for i, value in enumerate(values)}
       state = dict(state, shapes=[list(a.shape) for a in arrays.values()],
                    names=[v.path for v in variables])
       np.savez(os.path.join(temporary, "variables.npz"), **arrays)

@@ -65,3 +65,24 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
 def log_dir(workdir: str, chief: bool) -> str:
   """TensorBoard folder: the workdir's for the chief, a throwaway one otherwise."""
   return os.path.join(workdir, "logs") if chief else tempfile.mkdtemp()
+
+
+
+def adapt_to_multi_worker(model, strategy: tf.distribute.Strategy) -> None:
+  """Works around two Keras 3.15 bugs under MultiWorkerMirroredStrategy
+  (keras-team/keras#20585, open), for this model instance only:
+
+  - `fit`/`evaluate` first reduce a distributed batch eagerly for a symbolic
+    build and fail ("Attempt to convert a value (PerReplica ...)"). Our models
+    are fully built before `fit` (methods.build_model), so it is skipped.
+  - the step's logs are reduced with `axis=0`, which fails on scalars
+    ("Invalid reduction dimension 0"); they are returned as shape [1] instead
+    and come out of the reduction as scalars again.
+  """
+  if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    return
+  model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None  # pylint: disable=protected-access
+  for name in ("train_step", "test_step"):
+    step = getattr(model, name)
+    setattr(model, name, lambda data, step=step: {
+        key: tf.reshape(value, [1]) for key, value in step(data).items()})

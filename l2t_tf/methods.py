@@ -66,6 +66,9 @@ def build_transfer(config, target: keras.Model) -> LearnedTransfer:
   if transfer.inner_steps < 1:
     raise UserError(f"transfer.inner_steps must be >= 1, got {transfer.inner_steps}",
                     "use the paper's 2")
+  if transfer.meta_every < 1:
+    raise UserError(f"transfer.meta_every must be >= 1, got {transfer.meta_every}",
+                    "use 1 (a meta step every batch, the paper) or k > 1")
   paths = list(transfer.source_paths) or [""]
   sources = [load_source(path) for path in paths]
   target_shape = tuple(target.input_shape[1:])

@@ -78,6 +78,7 @@ def run(config, workdir: str) -> dict:
   with strategy.scope():
     model, target = methods.build_model(config, datasets.num_classes,
                                         datasets.input_shape, steps, jit_compile)
+  distribution.adapt_to_multi_worker(model, strategy)
   variables = checkpoints.training_variables(model)
   state_bytes = sum(int(np.prod(v.shape)) * 4 for v in variables)
   if chief:
@@ -89,9 +90,11 @@ def run(config, workdir: str) -> dict:
   latest = checkpointer.latest()
   if latest:
     state = checkpointer.restore(variables, latest)
-    metric_values = [v.numpy() for v in model.metrics_variables]
+    metric_values = checkpoints.read_values(model.metrics_variables)
     logging.info("resuming from %s (epoch %d, step %d)", latest, state["epoch"],
                  state["step"])
+  if chief:
+    workdir_lib.record_config(workdir, config.to_json_best_effort())
   logging.info("method=%s data=%s jit_compile=%s replicas=%d", config.method,
                datasets.sizes, jit_compile, strategy.num_replicas_in_sync)
 

@@ -32,7 +32,7 @@ def config_differences(saved: dict, current: dict) -> list[str]:
 
 
 def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0) -> None:
-  """Creates `workdir`, checks it, and records (or checks) the run's config.
+  """Creates `workdir` and checks it, and the saved config if there is one.
 
   Refuses a finished run, an unwritable folder, a disk with less than
   `required_bytes` free, and a workdir whose checkpoints came from another config.
@@ -65,8 +65,13 @@ def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0) -> N
                       f"(differs in {', '.join(differences[:5])})",
                       f"rerun with the same config to resume (see {path}) or "
                       "pass a new --workdir")
-  else:
-    write_json(workdir, CONFIG, current)
+
+
+
+def record_config(workdir: str, config_json: str) -> None:
+  """Saves the run's config (once), after a resume has restored successfully."""
+  if not os.path.exists(os.path.join(workdir, CONFIG)):
+    write_json(workdir, CONFIG, json.loads(config_json))
 
 
 def write_json(workdir: str, name: str, payload: dict) -> str:

@@ -1,54 +1,38 @@
 """main.py end to end on tiny data, and its one-line errors on bad input."""
 import json
 import os
-import subprocess
-import sys
+import shutil
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = ["--config.data.classes=(5,7)", "--config.data.images_per_class=8",
-        "--config.data.val_per_class=4", "--config.data.image_size=32",
-        "--config.model.width=0.0625", "--config.train.batch_size=8",
-        "--config.train.epochs=1", "--config.train.verbose=0"]
-
-
-def _main(*args, workdir):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-  return subprocess.run(
-      [sys.executable, os.path.join(ROOT, "main.py"),
-       "--config=" + os.path.join(ROOT, "configs/quickstart.py"),
-       f"--workdir={workdir}", *TINY, *args],
-      capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
-
-
-def _snapshot(folder):
-  """{path: (size, mtime)} of every file, to prove a failed run changed nothing."""
-  return {os.path.join(d, f): os.stat(os.path.join(d, f))[6:9:2]
-          for d, _, files in os.walk(folder) for f in files}
+import cli
 
 
 def test_quickstart_compares_scratch_and_l2t_ww(tmp_path):
-  result = _main(workdir=tmp_path)
+  result = cli.main(workdir=tmp_path)
   assert result.returncode == 0, result.stderr[-2000:]
   for method in ("scratch", "l2t_ww"):
     assert f"{method}: test accuracy" in result.stdout
     results = json.loads((tmp_path / method / "results.json").read_text())
     for key in ("method", "val_accuracy", "test_accuracy", "best_epoch",
-                "epochs", "seconds"):
+                "epochs", "seconds", "history", "export"):
       assert key in results
     assert results["method"] == method and 0 <= results["test_accuracy"] <= 1
     assert results["epochs"] == 1  # --config.train.epochs=1 took effect
     assert (tmp_path / method / "model.keras").exists()
     assert os.listdir(tmp_path / method / "logs")  # TensorBoard
+    assert (tmp_path / method / "export" / "target" / "1" / "saved_model.pb").exists()
   lambdas = json.loads((tmp_path / "l2t_ww" / "lambdas.json").read_text())
   assert len(lambdas) == 15 and all(v["mean"] >= 0 for v in lambdas.values())
+  # Rerunning a finished comparison skips its methods instead of failing.
+  again = cli.main(workdir=tmp_path)
+  assert again.returncode == 0 and "scratch: test accuracy" in again.stdout
 
 
 @pytest.mark.parametrize("method", ["fm", "l2t_w"])
 def test_single_method(tmp_path, method):
-  result = _main(f"--config.method={method}", "--config.transfer.matching=one_to_one",
-                 workdir=tmp_path)
+  result = cli.main(f"--config.method={method}",
+                    "--config.transfer.matching=one_to_one", workdir=tmp_path)
   assert result.returncode == 0, result.stderr[-2000:]
   assert json.loads((tmp_path / "results.json").read_text())["method"] == method
 
@@ -56,73 +40,153 @@ def test_single_method(tmp_path, method):
 @pytest.fixture(scope="module")
 def finished_workdir(tmp_path_factory):
   workdir = tmp_path_factory.mktemp("done")
-  result = _main("--config.method=scratch", workdir=workdir)
+  result = cli.main("--config.method=scratch", workdir=workdir)
   assert result.returncode == 0, result.stderr[-2000:]
   return workdir
 
 
-def _truncated(tmp_path):
+def test_export_mode_adds_a_version(finished_workdir, tmp_path):
+  workdir = tmp_path / "run"
+  shutil.copytree(finished_workdir, workdir)
+  first = cli.snapshot(workdir / "export" / "target" / "1")
+  result = cli.main("--mode=export", workdir=workdir, config=None)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert f"exported {workdir}/export/target/2" in result.stdout
+  assert cli.snapshot(workdir / "export" / "target" / "1") == first
+
+
+def _unfinished_copy(finished, destination, keep=("checkpoints", "config.json")):
+  """A workdir as a killed run leaves it: checkpoints (and config), no results."""
+  os.makedirs(destination)
+  for name in keep:
+    source = os.path.join(finished, name)
+    (shutil.copytree if os.path.isdir(source) else shutil.copy)(
+        source, os.path.join(destination, name))
+  return destination
+
+
+def _truncate_latest_checkpoint(workdir):
+  directory = os.path.join(workdir, "checkpoints")
+  with open(os.path.join(directory, "LATEST")) as f:
+    npz = os.path.join(directory, f.read().strip(), "variables.npz")
+  with open(npz, "r+b") as f:
+    f.truncate(os.path.getsize(npz) // 2)
+
+
+def _workdir(kind, finished, tmp_path):
+  if kind == "finished":
+    return finished
+  if kind == "foreign checkpoint":
+    return _unfinished_copy(finished, tmp_path / "w", keep=("checkpoints",))
+  workdir = _unfinished_copy(finished, tmp_path / "w")
+  if kind == "truncated checkpoint":
+    _truncate_latest_checkpoint(workdir)
+  return workdir
+
+
+# name: (extra flags, text the one error line must hold, workdir it runs in)
+BAD_INPUTS = {
+    "unknown method": (["--config.method=magic"], "unknown method", "finished"),
+    "unknown model": (["--config.method=scratch", "--config.model.name=resnet7"],
+                      "unknown model", "finished"),
+    "unknown dataset source": (["--config.data.source=ftp"], "unknown data.source",
+                               "finished"),
+    "missing data directory": (["--config.data.source=folder",
+                                "--config.data.path=/nonexistent"],
+                               "does not exist", "finished"),
+    "tfds offline": (["--config.data.source=tfds", "--config.data.name=cifar100",
+                      "--config.data.data_dir=/nonexistent"],
+                     "TFDS could not load", "finished"),
+    "zero batch size": (["--config.train.batch_size=0"], "batch_size", "finished"),
+    "negative batch size": (["--config.train.batch_size=-8"], "batch_size",
+                            "finished"),
+    "zero epochs": (["--config.train.epochs=0"], "train.epochs", "finished"),
+    "unknown strategy": (["--config.train.strategy=tpu_pod"],
+                         "unknown train.strategy", "finished"),
+    "multi_worker without TF_CONFIG": (["--config.train.strategy=multi_worker"],
+                                       "names no cluster", "finished"),
+    "bad jit_compile": (["--config.train.jit_compile=maybe"], "jit_compile",
+                        "finished"),
+    "negative checkpoint interval": (["--config.checkpoint.every_steps=-1"],
+                                     "every_steps", "finished"),
+    "zero meta_every": (["--config.method=l2t_ww", "--config.transfer.meta_every=0"],
+                        "meta_every", "finished"),
+    "unknown transfer scheme": (["--config.method=l2t_ww",
+                                 "--config.transfer.scheme=one_stage"],
+                                "unknown transfer.scheme", "finished"),
+    "missing source checkpoint": (["--config.method=l2t_ww",
+                                   "--config.transfer.source_paths=('/no/src.keras',)"],
+                                  "does not exist", "finished"),
+    "truncated source checkpoint": (["--config.method=l2t_ww",
+                                     "--config.transfer.source_paths=('{truncated}',)"],
+                                    "cannot read source checkpoint", "finished"),
+    "pair index out of range": (["--config.method=l2t_ww",
+                                 "--config.transfer.pairs=((9,0),)"], "out of range",
+                                "finished"),
+    "source input size": (["--config.method=l2t_ww", "--config.data.image_size=32",
+                           "--config.data.channels=1"], "takes inputs", "finished"),
+    "existing export version": (["--config.export.base_dir={finished}/export",
+                                 "--config.export.version=1"], "already exists",
+                                "finished"),
+    "finished workdir": (["--config.method=scratch"], "already holds a finished run",
+                         "finished"),
+    "checkpoint of another architecture": (["--config.method=scratch",
+                                            "--config.model.width=0.125"],
+                                           "another architecture",
+                                           "foreign checkpoint"),
+    "truncated checkpoint file": (["--config.method=scratch"],
+                                  "unreadable or truncated", "truncated checkpoint"),
+    "resume with another config": (["--config.method=scratch",
+                                    "--config.train.learning_rate=0.5"],
+                                   "another config", "unfinished"),
+    "export of an unfinished run": (["--mode=export"], "holds no finished run",
+                                    "unfinished"),
+}
+
+
+def _truncated_source(tmp_path):
   path = tmp_path / "truncated.keras"
-  source = os.path.join(ROOT, "l2t_tf/assets/source_resnet32_fmnist_0-4.keras")
+  source = os.path.join(cli.ROOT, "l2t_tf/assets/source_resnet32_fmnist_0-4.keras")
   path.write_bytes(open(source, "rb").read()[:5000])
   return str(path)
 
 
-BAD_INPUTS = {
-    "unknown method": (["--config.method=magic"], "unknown method"),
-    "unknown model": (["--config.method=scratch", "--config.model.name=resnet7"],
-                      "unknown model"),
-    "unknown dataset source": (["--config.data.source=ftp"], "unknown data.source"),
-    "missing data directory": (["--config.data.source=folder",
-                                "--config.data.path=/nonexistent"],
-                               "does not exist"),
-    "tfds offline": (["--config.data.source=tfds", "--config.data.name=cifar100",
-                      "--config.data.data_dir=/nonexistent"],
-                     "TFDS could not load"),
-    "zero batch size": (["--config.train.batch_size=0"], "batch_size"),
-    "missing source checkpoint": (["--config.method=l2t_ww",
-                                   "--config.transfer.source_paths=('/no/src.keras',)"],
-                                  "does not exist"),
-    "truncated source checkpoint": (["--config.method=l2t_ww",
-                                     "--config.transfer.source_paths=('{truncated}',)"],
-                                    "cannot read source checkpoint"),
-    "pair index out of range": (["--config.method=l2t_ww",
-                                 "--config.transfer.pairs=((9,0),)"], "out of range"),
-    "source input size": (["--config.method=l2t_ww", "--config.data.image_size=32",
-                           "--config.data.channels=1"], "takes inputs"),
-}
-
-
 @pytest.mark.parametrize("name", sorted(BAD_INPUTS))
-def test_bad_input_one_line_nonzero_exit_workdir_untouched(tmp_path, finished_workdir,
-                                                           name):
-  args, message = BAD_INPUTS[name]
-  args = [a.replace("{truncated}", _truncated(tmp_path)) for a in args]
-  before = _snapshot(finished_workdir)
-  # Run against a fresh folder inside the finished workdir's parent and
-  # against the finished workdir itself: neither may change.
-  result = _main(*args, workdir=finished_workdir)
+def test_bad_input_one_line_nonzero_exit_nothing_changed(tmp_path, finished_workdir,
+                                                        name):
+  args, message, kind = BAD_INPUTS[name]
+  args = [a.replace("{truncated}", _truncated_source(tmp_path))
+           .replace("{finished}", str(finished_workdir)) for a in args]
+  workdir = _workdir(kind, finished_workdir, tmp_path)
+  before = cli.snapshot(workdir), cli.snapshot(finished_workdir)
+  result = cli.main(*args, workdir=workdir)
   assert result.returncode != 0
-  error_lines = [l for l in result.stderr.splitlines() if l.startswith("error:")]
-  assert len(error_lines) == 1 and message in error_lines[0], result.stderr[-1500:]
-  assert _snapshot(finished_workdir) == before
-
-
-def test_finished_workdir_is_not_overwritten(finished_workdir):
-  before = _snapshot(finished_workdir)
-  result = _main("--config.method=scratch", workdir=finished_workdir)
-  assert result.returncode != 0 and "already holds a finished run" in result.stderr
-  assert _snapshot(finished_workdir) == before
+  lines = cli.error_lines(result)
+  assert len(lines) == 1 and message in lines[0], result.stderr[-1500:]
+  assert "Fix:" in lines[0]
+  assert (cli.snapshot(workdir), cli.snapshot(finished_workdir)) == before
 
 
 def test_unwritable_workdir(tmp_path):
   blocker = tmp_path / "file"
   blocker.write_text("not a folder")
-  result = _main("--config.method=scratch", workdir=blocker / "sub")
+  result = cli.main("--config.method=scratch", workdir=blocker / "sub")
   assert result.returncode != 0 and "not writable" in result.stderr
+  assert blocker.read_text() == "not a folder"
 
 
 def test_unknown_config_field_fails(tmp_path):
-  result = _main("--config.train.epochz=3", workdir=tmp_path)
+  result = cli.main("--config.train.epochz=3", workdir=tmp_path)
   assert result.returncode != 0 and "epochz" in result.stderr
   assert not os.listdir(tmp_path)
+
+
+def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_path):
+  result = cli.main("--config.method=scratch", "--config.train.learning_rate=1e30",
+                    "--config.checkpoint.every_steps=1", workdir=tmp_path)
+  assert result.returncode != 0
+  lines = cli.error_lines(result)
+  assert len(lines) == 1 and "the loss became nan at epoch 1, batch 2" in lines[0]
+  assert "ckpt-00000001" in lines[0]
+  assert (tmp_path / "checkpoints" / "LATEST").read_text().strip() == "ckpt-00000001"
+  assert not (tmp_path / "results.json").exists()

@@ -1,0 +1,37 @@
+"""Runs main.py as users do (a subprocess) on tiny settings."""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICKSTART = os.path.join(ROOT, "configs/quickstart.py")
+TINY = ["--config.data.classes=(5,7)", "--config.data.images_per_class=8",
+        "--config.data.val_per_class=4", "--config.data.image_size=32",
+        "--config.model.width=0.0625", "--config.train.batch_size=8",
+        "--config.train.epochs=1", "--config.train.verbose=0"]
+
+
+def command(*args, workdir, config=QUICKSTART) -> list[str]:
+  config_args = [f"--config={config}", *TINY] if config else []
+  return [sys.executable, os.path.join(ROOT, "main.py"), *config_args,
+          f"--workdir={workdir}", *args]
+
+
+def env(**extra) -> dict:
+  return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **extra)
+
+
+def main(*args, workdir, config=QUICKSTART, timeout=600):
+  return subprocess.run(command(*args, workdir=workdir, config=config),
+                        capture_output=True, text=True, cwd=ROOT, env=env(),
+                        timeout=timeout)
+
+
+def snapshot(folder) -> dict:
+  """{path: (size, mtime)} of every file, to prove a failed run changed nothing."""
+  return {os.path.join(d, f): os.stat(os.path.join(d, f))[6:9:2]
+          for d, _, files in os.walk(folder) for f in files}
+
+
+def error_lines(result) -> list[str]:
+  return [l for l in result.stderr.splitlines() if l.startswith("error:")]

@@ -1,0 +1,45 @@
+"""The NaN guard and the checkpoint callback, on a real `fit`."""
+import keras
+import numpy as np
+import pytest
+
+from l2t_tf import callbacks, checkpoints
+
+
+def _fit(tmp_path, images, every_steps=1):
+  keras.utils.set_random_seed(0)
+  model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+  model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+  guard, best = callbacks.StopOnNonFinite(), callbacks.BestOnValidation()
+  checkpointer = checkpoints.Checkpointer(str(tmp_path))
+  saver = callbacks.Checkpointing(checkpointer, steps_per_epoch=len(images) // 2,
+                                  every_steps=every_steps, best=best, guard=guard)
+  model.fit(images, np.zeros(len(images), np.int64), batch_size=2, epochs=2,
+            shuffle=False, verbose=0, callbacks=[guard, best, saver])
+  return model, guard, checkpointer
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+  images = np.ones((10, 3), np.float32)
+  images[6] = np.nan  # the 4th batch of the first epoch
+  model, guard, checkpointer = _fit(tmp_path, images)
+  assert guard.failure == {"epoch": 1, "batch": 4, "loss": pytest.approx(np.nan,
+                                                                       nan_ok=True)}
+  assert checkpointer.latest().endswith("ckpt-00000003")
+  fresh_vars = checkpoints.training_variables(model)
+  checkpointer.restore(fresh_vars, checkpointer.latest())
+  assert all(np.isfinite(v.numpy()).all() for v in fresh_vars)
+
+
+def test_saves_every_n_steps_and_every_epoch_end(tmp_path):
+  _, guard, checkpointer = _fit(tmp_path, np.ones((10, 3), np.float32),
+                                every_steps=2)
+  assert guard.failure is None
+  # steps 2, 4 (mid-epoch), 5 (epoch end), 7, 9, 10; the newest two are kept.
+  assert checkpointer.latest().endswith("ckpt-00000010")
+  state = checkpointer.restore(
+      checkpoints.training_variables(_fit(tmp_path / "other",
+                                          np.ones((10, 3), np.float32))[0]),
+      checkpointer.latest())
+  assert (state["epoch"], state["step"]) == (2, 0)
+  assert len(state["history"]["loss"]) == 2

@@ -1,0 +1,145 @@
+"""SavedModel export: outputs equal the in-memory target, TF Serving layout, CLI."""
+import os
+import subprocess
+import sys
+
+import keras
+import ml_collections
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from l2t_tf import export, serving_client
+from l2t_tf.data import preprocess
+from l2t_tf.errors import UserError
+from l2t_tf.models import backbones
+
+CLASSES = ["cat", "dog", "emu"]
+DATA = ml_collections.ConfigDict({"image_size": 32, "channels": 3,
+                                  "preprocessing": "cifar"})
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+  keras.utils.set_random_seed(0)
+  model_config = ml_collections.ConfigDict({"name": "vgg9", "width": 0.0625,
+                                            "feature_layers": (), "weights": ""})
+  target = backbones.build_backbone(model_config, len(CLASSES), (32, 32, 3))
+  base = str(tmp_path_factory.mktemp("export"))
+  path = export.export_target(target, CLASSES, DATA, base, "target")
+  return target, base, path, tf.saved_model.load(path)
+
+
+def _images(shape=(4, 28, 20, 3)):
+  return np.random.RandomState(0).randint(0, 256, shape).astype(np.uint8)
+
+
+def test_tf_serving_layout(exported):
+  _, base, path, _ = exported
+  assert path == os.path.join(base, "target", "1")
+  assert os.path.exists(os.path.join(path, "saved_model.pb"))
+  with open(os.path.join(path, "assets.extra", "class_names.txt")) as f:
+    assert f.read().split() == CLASSES
+  assert [n for n in os.listdir(os.path.join(base, "target"))] == ["1"]
+
+
+def test_raw_uint8_signature_equals_in_memory_model(exported):
+  target, _, _, loaded = exported
+  images = _images()
+  out = loaded.signatures["serving_default"](images=tf.constant(images))
+  inputs = tf.stack([preprocess.eval_image(tf.constant(i), "cifar", 32, 3)
+                     for i in images])
+  expected = tf.nn.softmax(target(inputs, training=False)).numpy()
+  np.testing.assert_allclose(out["probabilities"].numpy(), expected, atol=1e-5)
+  top = np.argsort(-expected, axis=1)
+  np.testing.assert_array_equal(out["top_classes"].numpy(), top)
+  assert out["top_class_names"].numpy()[0, 0].decode() == CLASSES[top[0, 0]]
+
+
+def test_grayscale_and_rgba_are_converted(exported):
+  *_, loaded = exported
+  serve = loaded.signatures["serving_default"]
+  gray = _images((2, 16, 16, 1))
+  from_gray = serve(images=tf.constant(gray))["probabilities"]
+  from_rgb = serve(images=tf.constant(np.repeat(gray, 3, -1)))["probabilities"]
+  np.testing.assert_allclose(from_gray, from_rgb, atol=1e-6)
+  rgba = np.concatenate([_images((2, 16, 16, 3)), _images((2, 16, 16, 1))], -1)
+  np.testing.assert_allclose(serve(images=tf.constant(rgba))["probabilities"],
+                             serve(images=tf.constant(rgba[..., :3]))["probabilities"],
+                             atol=1e-6)
+
+
+def test_preprocessed_signature_equals_in_memory_model(exported):
+  target, _, _, loaded = exported
+  inputs = np.random.RandomState(1).normal(size=(3, 32, 32, 3)).astype(np.float32)
+  out = loaded.signatures["serve_preprocessed"](inputs=tf.constant(inputs))
+  np.testing.assert_allclose(out["probabilities"].numpy(),
+                             tf.nn.softmax(target(inputs)).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("images, message", [
+    (_images().astype(np.float32), "expected to be a uint8 tensor"),
+    (_images()[0], r"not compatible with expected shape \[\?,\?,\?,\?\]"),
+    (_images((1, 8, 8, 2)), "images must have 1, 3 or 4 channels"),
+])
+def test_bad_serving_input_is_a_clear_error(exported, images, message):
+  *_, loaded = exported
+  with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+    loaded.signatures["serving_default"](images=tf.constant(images))
+
+
+def test_versions_grow_and_are_never_overwritten(exported, tmp_path):
+  target, *_ = exported
+  first = export.export_target(target, CLASSES, DATA, str(tmp_path), "m")
+  stamp = os.stat(os.path.join(first, "saved_model.pb")).st_mtime_ns
+  second = export.export_target(target, CLASSES, DATA, str(tmp_path), "m")
+  assert (first, second) == (str(tmp_path / "m" / "1"), str(tmp_path / "m" / "2"))
+  with pytest.raises(UserError, match="already exists"):
+    export.export_target(target, CLASSES, DATA, str(tmp_path), "m", version=1)
+  assert os.stat(os.path.join(first, "saved_model.pb")).st_mtime_ns == stamp
+  assert sorted(os.listdir(tmp_path / "m")) == ["1", "2"]  # no temporary left
+
+
+def _cli(*args):
+  cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+  return subprocess.run([cli, *args], capture_output=True, text=True, timeout=300,
+                        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+
+
+def test_saved_model_cli_show_and_run(exported, tmp_path):
+  _, _, path, loaded = exported
+  shown = _cli("show", "--dir", path, "--all")
+  assert shown.returncode == 0, shown.stderr[-1000:]
+  for text in ("signature_def['serving_default']", "DT_UINT8",
+               "signature_def['serve_preprocessed']", "top_class_names"):
+    assert text in shown.stdout
+  images = _images((2, 24, 24, 3))
+  np.save(tmp_path / "images.npy", images)
+  ran = _cli("run", "--dir", path, "--tag_set", "serve", "--signature_def",
+             "serving_default", "--inputs", f"images={tmp_path / 'images.npy'}",
+             "--outdir", str(tmp_path / "out"))
+  assert ran.returncode == 0, ran.stderr[-1000:]
+  np.testing.assert_allclose(
+      np.load(tmp_path / "out" / "probabilities.npy"),
+      loaded.signatures["serving_default"](images=tf.constant(images))
+      ["probabilities"].numpy(), atol=1e-6)
+
+
+def test_serving_client_requests_round_trip(exported, tmp_path):
+  *_, loaded = exported
+  images = _images((2, 20, 24, 3))
+  for i, image in enumerate(images):
+    tf.io.write_file(str(tmp_path / f"{i}.png"), tf.io.encode_png(image))
+  read = serving_client.read_images(str(tmp_path))
+  assert list(read) == ["0.png", "1.png"]
+  request = serving_client.predict_request(read["1.png"], "target",
+                                           "serving_default")
+  assert request.model_spec.name == "target"
+  sent = tf.make_ndarray(request.inputs["images"])
+  np.testing.assert_array_equal(sent, images[1:2])
+  # What TF Serving would compute from that request:
+  out = loaded.signatures["serving_default"](images=tf.constant(sent))
+  assert out["probabilities"].shape == (1, len(CLASSES))
+  body = serving_client.rest_body(read["0.png"], "serving_default")
+  assert np.array_equal(np.array(__import__("json").loads(body)["instances"]),
+                        images[:1])
