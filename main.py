@@ -3,6 +3,7 @@
   python main.py --config=configs/quickstart.py --workdir=/tmp/quickstart
   python main.py --config=configs/stl10.py --config.train.epochs=5 --workdir=DIR
   python main.py --mode=export --workdir=DIR          # another SavedModel version
+  python main.py --mode=visualise --workdir=DIR       # plots of what was transferred
 
 Rerunning a training command with the same --workdir resumes it.
 """
@@ -17,9 +18,10 @@ _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config fil
                                           lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where checkpoints, TensorBoard "
                                "logs, exports and results go.")
-_MODE = flags.DEFINE_enum("mode", "train", ["train", "export"],
-                          "train (or resume) a run, or export a finished run's "
-                          "target as a new SavedModel version.")
+_MODE = flags.DEFINE_enum("mode", "train", ["train", "export", "visualise"],
+                          "train (or resume) a run; export a finished run's "
+                          "target as a new SavedModel version; or plot what a "
+                          "transfer run learned into WORKDIR/plots.")
 _EXPORT_DIR = flags.DEFINE_string("export_dir", "", "export mode: base folder "
                                   "(default: the run's export.base_dir or "
                                   "WORKDIR/export).")
@@ -48,11 +50,18 @@ def _export() -> None:
   print(f"exported {export.export_workdir(_WORKDIR.value, _EXPORT_DIR.value)}")
 
 
+def _visualise() -> None:
+  from l2t_tf import visualise  # pylint: disable=g-import-not-at-top
+  for path in visualise.run(_WORKDIR.value):
+    print(f"wrote {path}")
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments {argv[1:]}")
+  modes = {"train": _train, "export": _export, "visualise": _visualise}
   try:
-    _train() if _MODE.value == "train" else _export()
+    modes[_MODE.value]()
   except UserError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)

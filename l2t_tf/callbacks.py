@@ -2,8 +2,9 @@
 import math
 
 import keras
+import tensorflow as tf
 
-from l2t_tf import checkpoints
+from l2t_tf import analysis, checkpoints
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
@@ -119,3 +120,25 @@ class Checkpointing(keras.callbacks.Callback):
              "history": self.history}
     self.checkpointer.save(variables, state, epoch * self.steps_per_epoch + step,
                            values)
+
+
+class MetaSummaries(keras.callbacks.Callback):
+  """TensorBoard, per epoch and pair: the histogram of lambda over the validation
+  set (`lambda/<pair>`) and the mean entropy of its channel weights
+  (`channel_weight_entropy/<pair>`; log C means uniform)."""
+
+  def __init__(self, dataset, log_dir: str, guard: StopOnNonFinite | None = None):
+    super().__init__()
+    self.dataset, self.guard = dataset, guard
+    self.writer = tf.summary.create_file_writer(log_dir)
+
+  def on_epoch_end(self, epoch, logs=None):
+    if self.guard is not None and self.guard.failure:
+      return
+    lambdas, weights = analysis.meta_outputs(self.model, self.dataset)
+    with self.writer.as_default(step=epoch):
+      for p, pair in enumerate(self.model.pairs):
+        tf.summary.histogram(f"lambda/{pair.label}", lambdas[:, p])
+        tf.summary.scalar(f"channel_weight_entropy/{pair.label}",
+                          float(analysis.entropy(weights[p]).mean()))
+    self.writer.flush()

@@ -14,23 +14,10 @@ import numpy as np
 import tensorflow as tf
 
 from l2t_tf import callbacks as callbacks_lib
-from l2t_tf import checkpoints, distribution, export, methods
+from l2t_tf import analysis, checkpoints, distribution, export, methods, visualise
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import pipeline
 from l2t_tf.errors import UserError
-
-
-def _lambda_statistics(model, dataset) -> dict:
-  """Per pair, mean and std of lambda over the validation set."""
-  values = []
-  for images, _ in dataset:
-    _, pooled = model.source_features(images)
-    values.append(model.meta_networks(pooled)[1].numpy())
-  values = np.concatenate(values)
-  return {pair.label: {"source": pair.source.name, "target": pair.target.name,
-                       "mean": float(values[:, p].mean()),
-                       "std": float(values[:, p].std())}
-          for p, pair in enumerate(model.pairs)}
 
 
 def weights_fingerprint(model: keras.Model) -> str:
@@ -103,9 +90,12 @@ def run(config, workdir: str) -> dict:
   saver = callbacks_lib.Checkpointing(
       checkpointer, steps, config.checkpoint.every_steps, best, guard, state,
       metric_values, chief)
+  log_dir = distribution.log_dir(workdir, chief)
   callbacks = [guard, callbacks_lib.TestEvaluation(datasets.test, guard), best,
-               saver, keras.callbacks.TensorBoard(
-                   distribution.log_dir(workdir, chief))]
+               saver, keras.callbacks.TensorBoard(log_dir)]
+  if hasattr(model, "meta_networks") and chief:
+    callbacks.append(callbacks_lib.MetaSummaries(
+        datasets.val, os.path.join(log_dir, "meta"), guard))
   def fit(epoch: int, step: int, last_epoch: int):
     model.fit(datasets.train_from(epoch, step, last_epoch),
               validation_data=datasets.val, initial_epoch=epoch, epochs=last_epoch,
@@ -153,7 +143,8 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
   }
   if hasattr(model, "meta_networks"):
     workdir_lib.write_json(workdir, "lambdas.json",
-                           _lambda_statistics(model, datasets.val))
+                           analysis.lambda_statistics(model, datasets.val))
+    visualise.write_plots(model, datasets.val, history, workdir)
   if config.export.enabled:
     results["export"] = export.export_target(
         target, datasets.class_names, config.data, _export_base(config, workdir),

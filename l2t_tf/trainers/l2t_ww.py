@@ -138,16 +138,19 @@ class LearnedTransfer(keras.Model):
     return {"loss": self.loss_tracker.result(), "accuracy": self.accuracy.result()}
 
   # -- The pieces of Algorithm 1 ---------------------------------------------
-  def source_features(self, images):
+  def source_features(self, images, stop_gradient: bool = True):
     """Per pair, the source map resized to the target's size and its pooled vector.
 
     Computed once per batch and reused by every look-ahead step: the sources
-    are frozen, so their features do not depend on theta or phi.
+    are frozen, so their features do not depend on theta or phi. (Saliency
+    maps keep the gradient to the images: `stop_gradient=False`.)
     """
     maps = [source(images, training=False)[1:] for source in self.sources]
     resized, pooled = [], []
     for pair in self.pairs:
-      source_map = ops.stop_gradient(maps[pair.source.network][pair.source.index - 1])
+      source_map = maps[pair.source.network][pair.source.index - 1]
+      if stop_gradient:
+        source_map = ops.stop_gradient(source_map)
       height, width = pair.target.shape[:2]
       resized.append(losses.resize_like(source_map, height, width))
       pooled.append(ops.mean(source_map, axis=(1, 2)))

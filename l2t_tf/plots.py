@@ -1,0 +1,147 @@
+"""Figures of what was transferred (matplotlib, no display needed).
+
+Each function returns a Figure; `save` writes it as a PNG. They take plain
+numbers (lambda statistics, histories, weights, saliency maps), not models.
+"""
+import os
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import numpy as np
+
+from l2t_tf import analysis
+
+
+def save(figure, path: str) -> str:
+  figure.savefig(path, dpi=110, bbox_inches="tight")
+  plt.close(figure)
+  return path
+
+
+def _points(stats: dict) -> tuple[list, list]:
+  sources = sorted({(v["source_network"], v["source_index"], v["source"])
+                    for v in stats.values()})
+  targets = sorted({(v["target_index"], v["target"]) for v in stats.values()})
+  return sources, targets
+
+
+def matching_graph(stats: dict, threshold: float = 0.1):
+  """Fig. 3(d): a line per pair, width proportional to its mean lambda.
+
+  `stats` is `analysis.lambda_statistics` (or lambdas.json); pairs whose mean
+  lambda is under `threshold` are left out.
+  """
+  sources, targets = _points(stats)
+  source_y = {s[:2]: 1 - i / max(1, len(sources) - 1) for i, s in enumerate(sources)}
+  target_y = {t[0]: 1 - i / max(1, len(targets) - 1) for i, t in enumerate(targets)}
+  figure, ax = plt.subplots(figsize=(6, 0.6 * max(len(sources), len(targets)) + 2))
+  largest = max([v["mean"] for v in stats.values()] + [1e-9])
+  for label, v in sorted(stats.items(), key=lambda item: item[1]["mean"]):
+    if v["mean"] < threshold:
+      continue
+    y0 = source_y[(v["source_network"], v["source_index"])]
+    y1 = target_y[v["target_index"]]
+    ax.plot([0, 1], [y0, y1], color="tab:blue", alpha=0.7, solid_capstyle="round",
+            linewidth=8 * v["mean"] / largest, gid=label)
+    # Labels sit at a point along the line that depends on the target, so the
+    # labels of pairs that share a source do not overlap.
+    t = 0.2 + 0.6 * (1 - y1)
+    ax.text(t, y0 + t * (y1 - y0), f"{v['mean']:.2f}",
+            fontsize=7, ha="center", va="center", gid=label,
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                  "alpha": 0.8})
+  for (network, index, name) in sources:
+    ax.text(-0.03, source_y[(network, index)], f"{name} (s{network + 1}.{index})",
+            ha="right", va="center", fontsize=8)
+  for index, name in targets:
+    ax.text(1.03, target_y[index], f"({index}) {name}", ha="left", va="center",
+            fontsize=8)
+  ax.scatter([0] * len(sources), [source_y[s[:2]] for s in sources], color="k", zorder=3)
+  ax.scatter([1] * len(targets), [target_y[t[0]] for t in targets], color="k", zorder=3)
+  ax.set_xlim(-0.9, 1.9)
+  ax.set_ylim(-0.15, 1.15)
+  ax.axis("off")
+  ax.set_title(f"Learned matching: mean lambda on validation (pairs < {threshold} "
+               "omitted)\nsource (left) -> target (right)", fontsize=9)
+  return figure
+
+
+def lambda_over_training(history: dict, stats: dict):
+  """Fig. 4: per source point, mean +- std of lambda against epoch, per target point."""
+  sources, _ = _points(stats)
+  figure, axes = plt.subplots(1, len(sources), figsize=(3.2 * len(sources), 2.8),
+                              squeeze=False, sharey=True)
+  for ax, (network, index, name) in zip(axes[0], sources):
+    for label, v in sorted(stats.items(), key=lambda item: item[1]["target_index"]):
+      if (v["source_network"], v["source_index"]) != (network, index):
+        continue
+      mean = np.asarray(history[f"lambda_{label}"])
+      std = np.asarray(history.get(f"lambda_std_{label}", np.zeros_like(mean)))
+      epochs = np.arange(1, len(mean) + 1)
+      line, = ax.plot(epochs, mean, label=f"target {v['target_index']}")
+      ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(),
+                      alpha=0.2)
+    ax.set_title(f"source {name}", fontsize=9)
+    ax.set_xlabel("epoch")
+  axes[0][0].set_ylabel("lambda (training batches)")
+  axes[0][-1].legend(fontsize=7)
+  return figure
+
+
+def channel_weights(weights: list[np.ndarray], labels: list[str]):
+  """Per pair, the mean channel weights on validation, sorted, with their entropy."""
+  columns = min(5, len(labels))
+  rows = -(-len(labels) // columns)
+  figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.1 * rows),
+                              squeeze=False)
+  for ax in axes.ravel()[len(labels):]:
+    ax.axis("off")
+  for ax, w, label in zip(axes.ravel(), weights, labels):
+    channels = w.shape[-1]
+    ax.bar(np.arange(channels), np.sort(w.mean(axis=0))[::-1], width=1.0,
+           color="tab:orange")
+    ax.axhline(1 / channels, color="k", linewidth=0.8, linestyle="--")
+    ax.set_title(f"pair {label}: H = {analysis.entropy(w).mean():.3f} "
+                 f"(uniform {np.log(channels):.3f})", fontsize=8)
+    ax.tick_params(labelsize=6)
+  figure.suptitle("Channel weights w (mean over validation, sorted; dashed: "
+                  "uniform 1/C)", fontsize=9)
+  figure.tight_layout()
+  return figure
+
+
+def _show(image: np.ndarray) -> np.ndarray:
+  image = image - image.min()
+  image = image / max(image.max(), 1e-12)
+  return image[..., 0] if image.shape[-1] == 1 else image
+
+
+def saliency_maps(images: np.ndarray, learned: np.ndarray, uniform: np.ndarray):
+  """Fig. 6: saliency of L_wfm with uniform vs learned w, and where they differ."""
+  columns = ("image", "uniform w", "learned w", "more with learned",
+             "less with learned")
+  figure, axes = plt.subplots(len(images), len(columns),
+                              figsize=(2 * len(columns), 2 * len(images)),
+                              squeeze=False)
+  for row, (image, a, b) in enumerate(zip(images, learned, uniform)):
+    a, b = a / max(a.sum(), 1e-12), b / max(b.sum(), 1e-12)
+    difference = a - b
+    panels = (_show(image), b, a, np.maximum(difference, 0),
+              np.maximum(-difference, 0))
+    for ax, panel, title in zip(axes[row], panels, columns):
+      ax.imshow(panel, cmap=None if panel.ndim == 3 else
+                ("gray" if title == "image" else "inferno"))
+      ax.set_xticks([])
+      ax.set_yticks([])
+      if row == 0:
+        ax.set_title(title, fontsize=9)
+  figure.suptitle("Saliency max_c |dL_wfm/dx| (each map normalised to sum 1)",
+                  fontsize=9)
+  return figure
+
+
+def output_dir(workdir: str) -> str:
+  path = os.path.join(workdir, "plots")
+  os.makedirs(path, exist_ok=True)
+  return path

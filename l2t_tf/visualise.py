@@ -1,0 +1,70 @@
+"""Writes the plots of what an L2T-ww run transferred to <workdir>/plots/.
+
+`write_plots` runs at the end of training; `run(workdir)` (main.py
+--mode=visualise) rebuilds the model from the workdir's config.json and its
+newest checkpoint, so it works on any finished or interrupted run.
+"""
+import json
+import os
+
+import ml_collections
+
+from l2t_tf import analysis, checkpoints, methods, plots
+from l2t_tf import workdir as workdir_lib
+from l2t_tf.data import pipeline
+from l2t_tf.errors import UserError
+
+SAMPLES = 4  # validation images in the saliency figure
+
+
+def figures(model, val_dataset, history: dict) -> dict:
+  """The four figures of issue #6, from the model's meta-networks on validation."""
+  stats = analysis.lambda_statistics(model, val_dataset)
+  _, weights = analysis.meta_outputs(model, val_dataset)
+  images = next(iter(val_dataset))[0].numpy()[:SAMPLES]
+  learned = analysis.saliency(model, images, uniform=False)
+  uniform = analysis.saliency(model, images, uniform=True)
+  return {
+      "matching_graph.png": plots.matching_graph(stats),
+      "lambda_over_training.png": plots.lambda_over_training(history, stats),
+      "channel_weights.png": plots.channel_weights(
+          weights, [p.label for p in model.pairs]),
+      "saliency.png": plots.saliency_maps(images, learned, uniform),
+  }
+
+
+def write_plots(model, val_dataset, history: dict, workdir: str) -> list[str]:
+  """Saves `figures` as PNGs in <workdir>/plots/ and returns their paths."""
+  folder = plots.output_dir(workdir)
+  return [plots.save(figure, os.path.join(folder, name))
+          for name, figure in figures(model, val_dataset, history).items()]
+
+
+def load(workdir: str):
+  """(model, datasets, history) rebuilt from the workdir's config and newest checkpoint."""
+  path = os.path.join(workdir, workdir_lib.CONFIG)
+  if not os.path.exists(path):
+    raise UserError(f"{workdir} has no {workdir_lib.CONFIG}, so it holds no run",
+                    "pass the --workdir of a training run")
+  with open(path) as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  if methods.METHODS.get(config.method) is None:
+    raise UserError(f"{workdir} ran '{config.method}', which transfers nothing to "
+                    "plot", "pass the workdir of an fm, l2t_w or l2t_ww run")
+  checkpointer = checkpoints.Checkpointer(workdir)
+  checkpoint = checkpointer.latest()
+  if checkpoint is None:
+    raise UserError(f"{workdir} has no checkpoint yet",
+                    "train for at least one epoch first")
+  datasets = pipeline.build_datasets(config.data, config.train.batch_size,
+                                     seed=config.seed)
+  model, _ = methods.build_model(config, datasets.num_classes, datasets.input_shape,
+                                 datasets.steps_per_epoch, jit_compile=False)
+  state = checkpointer.restore(checkpoints.training_variables(model), checkpoint)
+  return model, datasets, state["history"]
+
+
+def run(workdir: str) -> list[str]:
+  """main.py --mode=visualise: rebuilds the run in `workdir`, then plots."""
+  model, datasets, history = load(workdir)
+  return write_plots(model, datasets.val, history, workdir)

@@ -1,0 +1,71 @@
+"""A tiny L2T-ww run leaves the four plots, TensorBoard meta summaries, and the
+visualise mode rebuilds the same lambdas from its checkpoint."""
+import glob
+import json
+import os
+
+import pytest
+import tensorflow as tf
+
+import cli
+from l2t_tf import analysis, visualise
+from test_plots import assert_png_not_blank
+
+PLOTS = ("matching_graph.png", "lambda_over_training.png", "channel_weights.png",
+         "saliency.png")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("l2t_ww")
+  result = cli.main("--config.method=l2t_ww", "--config.train.epochs=2",
+                    workdir=workdir)
+  assert result.returncode == 0, result.stderr[-2000:]
+  return workdir
+
+
+def test_training_writes_the_four_plots(run_dir):
+  for name in PLOTS:
+    assert_png_not_blank(run_dir / "plots" / name)
+
+
+def test_drawn_lambdas_equal_lambdas_json(run_dir):
+  model, datasets, history = visualise.load(str(run_dir))
+  saved = json.loads((run_dir / "lambdas.json").read_text())
+  recomputed = analysis.lambda_statistics(model, datasets.val)
+  for label, values in saved.items():
+    assert recomputed[label]["mean"] == pytest.approx(values["mean"], abs=1e-6)
+  figures = visualise.figures(model, datasets.val, history)
+  drawn = {t.get_gid(): t.get_text()
+           for t in figures["matching_graph.png"].axes[0].texts if t.get_gid()}
+  assert drawn == {label: f"{v['mean']:.2f}" for label, v in saved.items()
+                   if v["mean"] >= 0.1}
+  assert len(history["lambda_1_1"]) == 2
+
+
+def test_visualise_mode_writes_the_plots(run_dir, tmp_path):
+  for name in PLOTS:
+    os.remove(run_dir / "plots" / name)
+  result = cli.main("--mode=visualise", workdir=run_dir, config=None)
+  assert result.returncode == 0, result.stderr[-2000:]
+  for name in PLOTS:
+    assert f"wrote {run_dir}/plots/{name}" in result.stdout
+    assert_png_not_blank(run_dir / "plots" / name)
+
+
+def test_tensorboard_has_lambda_histograms_and_entropies(run_dir):
+  tags, steps = set(), set()
+  for path in glob.glob(str(run_dir / "logs" / "meta" / "events.*")):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      for value in event.summary.value:
+        tags.add(value.tag)
+        steps.add(event.step)
+  assert {"lambda/1_1", "lambda/3_5", "channel_weight_entropy/2_4"} <= tags
+  assert steps == {0, 1}
+
+
+def test_visualise_a_scratch_run_is_a_clear_error(tmp_path):
+  (tmp_path / "config.json").write_text(json.dumps({"method": "scratch"}))
+  result = cli.main("--mode=visualise", workdir=tmp_path, config=None)
+  assert result.returncode != 0
+  assert "transfers nothing to plot" in cli.error_lines(result)[0]
