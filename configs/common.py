@@ -54,6 +54,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.transfer.meta_learning_rate = 1e-4
   config.transfer.meta_weight_decay = 1e-4
   config.transfer.meta_every = 1     # meta step every k batches (1 = paper)
+  config.transfer.first_order = False  # first-order look-ahead (False = paper)
 
   config.checkpoint = ml_collections.ConfigDict()
   config.checkpoint.every_steps = 0  # also save every N batches (0: epoch ends only)

@@ -1,90 +1,173 @@
-"""Times one training step of the real trainers: plain CE (scratch) vs FM vs L2T-ww.
+"""Benchmark of the real trainers: step times, peak memory and the input pipeline.
 
-  python -m l2t_tf.bench --batch=64 --width=1.0 --jit=off,on --steps=5
+  python -m l2t_tf.bench                          # the issue #7 table, ~10 min on 2 cores
+  python -m l2t_tf.bench --jit=off --steps=10 --methods=scratch,l2t_ww
 
-ResNet-32 source, VGG-9 target, 32x32 inputs, all-to-all pairs (15), T = 2.
-Prints median/min/max seconds per step and each method's ratio to the plain
-step measured in the same run (compare ratios: these machines are noisy).
-Weights are random: step time does not depend on them.
+ResNet-32 source, VGG-9 target, 32x32 inputs, batch 64, all-to-all pairs (15),
+T = 2 by default. Each (method, XLA, determinism) runs in its own process, so
+its peak RSS is its own; the process builds the model `main.py` would build
+(methods.build_model), compiles `train_step` as `fit` does, warms up for 2
+steps and times `--steps` more. The input pipeline row times the quickstart's
+augmented training `tf.data` stream alone. One table, ratios from the same run
+(these machines are noisy: compare ratios, not absolute times). Weights are
+random: step time does not depend on them.
 """
+import json
+import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
 from absl import app, flags
-import keras
 import numpy as np
-import tensorflow as tf
-
-from configs import common
-from l2t_tf import methods
-from l2t_tf.models import backbones
 
 _BATCH = flags.DEFINE_integer("batch", 64, "Batch size.")
-_WIDTH = flags.DEFINE_float("width", 1.0, "Width multiplier of both networks.")
-_STEPS = flags.DEFINE_integer("steps", 5, "Timed steps (after 2 warm-up steps).")
+_WIDTH = flags.DEFINE_float("width", 1.0, "Width multiplier of the target (VGG-9).")
+_SOURCE_WIDTH = flags.DEFINE_float("source_width", 1.0,
+                                   "Width multiplier of the source (ResNet-32).")
+_STEPS = flags.DEFINE_integer("steps", 10, "Timed steps (after 2 warm-up steps).")
 _JIT = flags.DEFINE_list("jit", ["off", "on"], "XLA settings to time.")
 _METHODS = flags.DEFINE_list("methods", ["scratch", "fm", "l2t_ww"], "Methods.")
 _INNER = flags.DEFINE_integer("inner_steps", 2, "T.")
+_MATCHING = flags.DEFINE_enum("matching", "all_to_all",
+                              ["single", "one_to_one", "all_to_all"], "Pairs.")
+_FIRST_ORDER = flags.DEFINE_bool("first_order", False, "First-order look-ahead.")
 _DETERMINISM = flags.DEFINE_list(
-    "determinism", ["off"], "Op determinism settings to time ('on' rows run "
-    "last: TF cannot switch it off again; XLA rows are skipped with it on, as "
-    "XLA has no deterministic MaxPool gradient).")
+    "determinism", ["off"], "Op determinism settings to time (XLA rows are "
+    "skipped with it on: XLA has no deterministic MaxPool gradient).")
+_PIPELINE = flags.DEFINE_bool("pipeline", True, "Also time the input pipeline.")
 _THREADS = flags.DEFINE_integer("threads", 0, "TF intra/inter-op threads (0: TF's default).")
+_CHILD = flags.DEFINE_string("child", "", "Internal: run one measurement "
+                             "('method,jit,determinism' or 'pipeline') and print JSON.")
 
 
-def time_step(method: str, jit: bool, source_path: str, images, labels) -> list[float]:
-  config = common.get_base_config()
-  config.method = method
-  config.model.width = _WIDTH.value
-  config.transfer.source_paths = (source_path,)
-  config.transfer.inner_steps = _INNER.value
-  model, _ = methods.build_model(config, 10, (32, 32, 3), steps_per_epoch=100,
-                                 jit_compile=jit)
-  step = tf.function(model.train_step, jit_compile=jit)
-  times = []
-  for i in range(2 + _STEPS.value):
-    start = time.perf_counter()
-    logs = step((images, labels))
-    float(logs["loss"])  # wait for the step to finish
-    if i >= 2:
-      times.append(time.perf_counter() - start)
-  return times
+def _peak_rss_mb() -> float:
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def main(_):
+def _setup_tf():
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   if _THREADS.value:
     tf.config.threading.set_intra_op_parallelism_threads(_THREADS.value)
     tf.config.threading.set_inter_op_parallelism_threads(_THREADS.value)
+  return tf
+
+
+def time_method(method: str, jit: bool, deterministic: bool) -> dict:
+  """Seconds per train_step of `method`, and this process's peak RSS."""
+  tf = _setup_tf()
+  from configs import common  # pylint: disable=g-import-not-at-top
+  from l2t_tf import methods  # pylint: disable=g-import-not-at-top
+  from l2t_tf.models import backbones  # pylint: disable=g-import-not-at-top
+  if deterministic:
+    tf.config.experimental.enable_op_determinism()
+  config = common.get_base_config()
+  config.method = method
+  config.model.width = _WIDTH.value
+  config.transfer.inner_steps = _INNER.value
+  config.transfer.matching = _MATCHING.value
+  config.transfer.first_order = _FIRST_ORDER.value
   rng = np.random.RandomState(0)
   images = tf.constant(rng.normal(size=(_BATCH.value, 32, 32, 3)), tf.float32)
   labels = tf.constant(rng.randint(0, 10, _BATCH.value))
   with tempfile.TemporaryDirectory() as folder:
-    source_path = f"{folder}/source.keras"
+    config.transfer.source_paths = (f"{folder}/source.keras",)
     backbones.BACKBONES["resnet32"](num_classes=200, input_shape=(32, 32, 3),
-                                    width=_WIDTH.value).save(source_path)
-    rows = []
-    for deterministic in sorted(_DETERMINISM.value, key=lambda d: d == "on"):
-      if deterministic == "on":
-        tf.config.experimental.enable_op_determinism()
-      for jit in _JIT.value:
-        if jit == "on" and deterministic == "on":
-          continue
-        for method in _METHODS.value:
-          times = time_step(method, jit == "on", source_path, images, labels)
-          rows.append((method, jit, deterministic, statistics.median(times),
-                       min(times), max(times)))
-  print(f"\nbatch {_BATCH.value}, width {_WIDTH.value}, T={_INNER.value}, "
-        f"{tf.config.list_physical_devices()}")
+                                    width=_SOURCE_WIDTH.value).save(
+                                        config.transfer.source_paths[0])
+    model, _ = methods.build_model(config, 10, (32, 32, 3), steps_per_epoch=100,
+                                   jit_compile=jit)
+  step = tf.function(model.train_step, jit_compile=jit)
+  times = []
+  for i in range(2 + _STEPS.value):
+    start = time.perf_counter()
+    float(step((images, labels))["loss"])  # waits for the step to finish
+    if i >= 2:
+      times.append(time.perf_counter() - start)
+  return {"times": times, "rss_mb": _peak_rss_mb()}
+
+
+def time_pipeline() -> dict:
+  """Images per second of the quickstart's augmented training stream alone."""
+  _setup_tf()
+  from configs import quickstart  # pylint: disable=g-import-not-at-top
+  from l2t_tf.data import pipeline  # pylint: disable=g-import-not-at-top
+  datasets = pipeline.build_datasets(quickstart.get_config().data, _BATCH.value, 0)
+  stream = datasets.train_from(0, 0, 40)
+  iterator = iter(stream)
+  next(iterator)  # warm-up (fills the cache)
+  start, count = time.perf_counter(), 0
+  for images, _ in iterator:
+    count += int(images.shape[0])
+  return {"images_per_s": count / (time.perf_counter() - start),
+          "rss_mb": _peak_rss_mb()}
+
+
+def _run_child(spec: str, argv: list[str]) -> dict:
+  result = subprocess.run([sys.executable, "-m", "l2t_tf.bench", f"--child={spec}",
+                           *argv], capture_output=True, text=True)
+  for line in reversed(result.stdout.splitlines()):
+    if line.startswith("{"):
+      return json.loads(line)
+  raise RuntimeError(f"benchmark child {spec} failed:\n{result.stderr[-3000:]}")
+
+
+def main(argv):
+  if _CHILD.value:
+    if _CHILD.value == "pipeline":
+      print(json.dumps(time_pipeline()))
+    else:
+      method, jit, deterministic = _CHILD.value.split(",")
+      print(json.dumps(time_method(method, jit == "on", deterministic == "on")))
+    return
+  passed = [a for a in sys.argv[1:] if not a.startswith("--child")]
+  del argv
+  rows = []
+  for deterministic in _DETERMINISM.value:
+    for jit in _JIT.value:
+      if jit == "on" and deterministic == "on":
+        continue
+      for method in _METHODS.value:
+        print(f"timing {method} (XLA {jit}, determinism {deterministic}) ...",
+              file=sys.stderr, flush=True)
+        result = _run_child(f"{method},{jit},{deterministic}", passed)
+        times = result["times"]
+        rows.append({"method": method, "jit": jit, "det": deterministic,
+                     "median": statistics.median(times), "min": min(times),
+                     "max": max(times), "rss": result["rss_mb"]})
+  _print_table(rows)
+  if _PIPELINE.value:
+    pipe = _run_child("pipeline", passed)
+    print(f"\ninput pipeline (quickstart data, augmentation on): "
+          f"{pipe['images_per_s']:.0f} images/s")
+    for row in rows:
+      consumed = _BATCH.value / row["median"]
+      print(f"  x {pipe['images_per_s'] / consumed:7.1f} what {row['method']} "
+            f"(XLA {row['jit']}, determinism {row['det']}) consumes "
+            f"({consumed:.0f} images/s)")
+
+
+def _print_table(rows: list[dict]) -> None:
+  print(f"\nbatch {_BATCH.value}, target VGG-9 width {_WIDTH.value}, source "
+        f"ResNet-32 width {_SOURCE_WIDTH.value}, {_MATCHING.value}, "
+        f"T={_INNER.value}, first_order={_FIRST_ORDER.value}, "
+        f"{_STEPS.value} timed steps")
   print(f"{'method':>8} {'xla':>4} {'determ':>6} {'median s':>9} {'min s':>7} "
-        f"{'max s':>7} {'x plain':>8} {'x nondet':>8}")
-  for method, jit, deterministic, median, low, high in rows:
-    plain = [r[3] for r in rows if r[0] == "scratch" and r[1:3] == (jit, deterministic)]
-    free = [r[3] for r in rows if r[:2] == (method, jit) and r[2] == "off"]
-    ratio = f"{median / plain[0]:8.1f}" if plain else "       -"
-    cost = f"{median / free[0]:8.2f}" if free else "       -"
-    print(f"{method:>8} {jit:>4} {deterministic:>6} {median:9.3f} {low:7.3f} "
-          f"{high:7.3f} {ratio} {cost}")
+        f"{'max s':>7} {'x plain':>8} {'x nondet':>8} {'peak MB':>8} "
+        f"{'x plain':>8}")
+  for row in rows:
+    plain = [r for r in rows if r["method"] == "scratch"
+             and (r["jit"], r["det"]) == (row["jit"], row["det"])]
+    free = [r for r in rows if (r["method"], r["jit"]) == (row["method"], row["jit"])
+            and r["det"] == "off"]
+    ratio = f"{row['median'] / plain[0]['median']:8.1f}" if plain else " " * 8
+    rss = f"{row['rss'] / plain[0]['rss']:8.2f}" if plain else " " * 8
+    cost = f"{row['median'] / free[0]['median']:8.2f}" if free else " " * 8
+    print(f"{row['method']:>8} {row['jit']:>4} {row['det']:>6} {row['median']:9.3f} "
+          f"{row['min']:7.3f} {row['max']:7.3f} {ratio} {cost} "
+          f"{row['rss']:8.0f} {rss}")
 
 
 if __name__ == "__main__":

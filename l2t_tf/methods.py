@@ -87,7 +87,8 @@ def build_transfer(config, target: keras.Model) -> LearnedTransfer:
   extractors = [backbones.feature_extractor(source) for source in sources]
   return LearnedTransfer(target, build_student(target, pairs), extractors, pairs,
                          meta, beta=transfer.beta, inner_steps=transfer.inner_steps,
-                         scheme=transfer.scheme, meta_every=transfer.meta_every)
+                         scheme=transfer.scheme, meta_every=transfer.meta_every,
+                         first_order=transfer.first_order)
 
 
 def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,

@@ -73,13 +73,7 @@ def run(config, workdir: str) -> dict:
                         required_bytes=(config.checkpoint.keep + 2) * state_bytes)
 
   checkpointer = checkpoints.Checkpointer(workdir, config.checkpoint.keep)
-  state, metric_values = {}, None
-  latest = checkpointer.latest()
-  if latest:
-    state = checkpointer.restore(variables, latest)
-    metric_values = checkpoints.read_values(model.metrics_variables)
-    logging.info("resuming from %s (epoch %d, step %d)", latest, state["epoch"],
-                 state["step"])
+  state, metric_values = _restore(model, variables, checkpointer)
   if chief:
     workdir_lib.record_config(workdir, config.to_json_best_effort())
   logging.info("method=%s data=%s jit_compile=%s replicas=%d", config.method,
@@ -96,19 +90,7 @@ def run(config, workdir: str) -> dict:
   if hasattr(model, "meta_networks") and chief:
     callbacks.append(callbacks_lib.MetaSummaries(
         datasets.val, os.path.join(log_dir, "meta"), guard))
-  def fit(epoch: int, step: int, last_epoch: int):
-    model.fit(datasets.train_from(epoch, step, last_epoch),
-              validation_data=datasets.val, initial_epoch=epoch, epochs=last_epoch,
-              steps_per_epoch=steps - step, verbose=config.train.verbose,
-              shuffle=False,  # tf.data shuffles, by (seed, epoch)
-              callbacks=callbacks)
-
-  epoch, step = state.get("epoch", 0), state.get("step", 0)
-  if step:  # an epoch interrupted mid-way: finish its remaining batches first
-    fit(epoch, step, epoch + 1)
-    epoch += 1
-  if epoch < config.train.epochs and not guard.failure:
-    fit(epoch, 0, config.train.epochs)
+  _fit(model, datasets, config, callbacks, state, guard)
   if guard.failure:
     raise UserError(
         f"training stopped: the loss became {guard.failure['loss']} at epoch "
@@ -121,6 +103,40 @@ def run(config, workdir: str) -> dict:
     return {}
   return _write_outputs(config, workdir, model, target, datasets, saver.history,
                         best.best, time.time() - start)
+
+
+def _restore(model, variables, checkpointer) -> tuple[dict, list | None]:
+  """(saved state, running metric sums) from the newest checkpoint, if any."""
+  latest = checkpointer.latest()
+  if not latest:
+    return {}, None
+  state = checkpointer.restore(variables, latest)
+  logging.info("resuming from %s (epoch %d, step %d)", latest, state["epoch"],
+               state["step"])
+  return state, checkpoints.read_values(model.metrics_variables)
+
+
+def _fit(model, datasets, config, callbacks, state: dict, guard) -> None:
+  """`fit` from the saved position to the last epoch.
+
+  A run resumed mid-epoch first fits the rest of that epoch alone (Keras
+  resumes only at epoch boundaries), then the remaining epochs.
+  """
+  steps = datasets.steps_per_epoch
+
+  def fit(epoch: int, step: int, last_epoch: int):
+    model.fit(datasets.train_from(epoch, step, last_epoch),
+              validation_data=datasets.val, initial_epoch=epoch, epochs=last_epoch,
+              steps_per_epoch=steps - step, verbose=config.train.verbose,
+              shuffle=False,  # tf.data shuffles, by (seed, epoch)
+              callbacks=callbacks)
+
+  epoch, step = state.get("epoch", 0), state.get("step", 0)
+  if step:
+    fit(epoch, step, epoch + 1)
+    epoch += 1
+  if epoch < config.train.epochs and not guard.failure:
+    fit(epoch, 0, config.train.epochs)
 
 
 def _write_outputs(config, workdir, model, target, datasets, history, best,

@@ -46,13 +46,15 @@ class LearnedTransfer(keras.Model):
     inner_steps: T, the look-ahead steps on the transfer loss.
     scheme: 'three_stage' (the paper) or 'two_stage' (Table 4's original bilevel).
     meta_every: compute the meta step every k-th batch (1 = the paper).
+    first_order: approximate the look-ahead to first order (see
+      `_lookahead_step`); False is the paper's exact second-order meta-gradient.
   """
 
   def __init__(self, target: keras.Model, student: keras.Model,
                sources: Sequence[keras.Model], pairs: Sequence[Pair],
                meta_networks: MetaNetworks, beta: float = 0.5,
                inner_steps: int = 2, scheme: str = "three_stage",
-               meta_every: int = 1, **kwargs):
+               meta_every: int = 1, first_order: bool = False, **kwargs):
     super().__init__(**kwargs)
     if scheme not in SCHEMES:
       raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
@@ -63,7 +65,7 @@ class LearnedTransfer(keras.Model):
     self.pairs = list(pairs)
     self.meta_networks = meta_networks
     self.beta, self.inner_steps, self.scheme = beta, inner_steps, scheme
-    self.meta_every = meta_every
+    self.meta_every, self.first_order = meta_every, first_order
     self.learns_meta = bool(meta_networks.trainable_variables)
     self.loss_tracker = keras.metrics.Mean(name="loss")
     self.org_tracker = keras.metrics.Mean(name="loss_org")
@@ -202,7 +204,12 @@ class LearnedTransfer(keras.Model):
     return label_loss(params)
 
   def _lookahead_step(self, loss_fn, params, velocity, learning_rate):
-    grads = lookahead.gradients(loss_fn, params)
+    # First order: each step's gradient is taken at a stopped copy of theta_t,
+    # i.e. d theta_{t+1} / d theta_t ~ I. phi still reaches theta_{T+1} through
+    # every L_wfm gradient (and the momentum that carries it), but the meta
+    # backward no longer runs Hessian-vector products along the chain of steps.
+    point = [tf.stop_gradient(p) for p in params] if self.first_order else params
+    grads = lookahead.gradients(loss_fn, point)
     return lookahead.sgd_step(params, velocity, grads, learning_rate,
                               self.optimizer.momentum, self.optimizer.l2)
 

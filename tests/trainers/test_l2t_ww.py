@@ -174,3 +174,30 @@ def test_mirrored_strategy_matches_single_device():
   assert any(not np.allclose(a, b) for a, b in zip(single["phi"],
                                                    _model(batch_norm=False)
                                                    .meta_networks.get_weights()))
+
+
+def _meta_gradient(model):
+  images, labels = tiny.batch()
+  sources, pooled = model.source_features(images)
+  return np.concatenate([np.ravel(g) for g in model.meta_gradient(
+      images, labels, sources, pooled, LEARNING_RATE)])
+
+
+def test_first_order_is_exact_without_a_chain_of_steps(float64):
+  """T = 1, 2-stage: theta_1 depends on phi only through one gradient taken at
+  theta_0, which does not depend on phi; first order drops nothing there."""
+  exact, first = _model(1, "two_stage"), _model(1, "two_stage")
+  first.first_order = True
+  np.testing.assert_allclose(_meta_gradient(first), _meta_gradient(exact),
+                             rtol=1e-10, atol=1e-14)
+
+
+def test_first_order_approximates_the_exact_meta_gradient(float64):
+  """T = 2, 3-stage: it drops the Hessian-vector products along the steps, so
+  it differs from the exact gradient, but points the same way here."""
+  exact, first = _model(2), _model(2)
+  first.first_order = True
+  a, b = _meta_gradient(exact), _meta_gradient(first)
+  cosine = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+  assert np.linalg.norm(a - b) / np.linalg.norm(a) > 1e-6  # an approximation
+  assert cosine > 0.9, cosine

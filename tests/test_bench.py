@@ -1,0 +1,21 @@
+"""The benchmark harness runs end to end and prints its table (no timing asserted)."""
+import subprocess
+import sys
+
+import cli
+
+
+def test_bench_prints_the_table_with_ratios_and_memory():
+  result = subprocess.run(
+      [sys.executable, "-m", "l2t_tf.bench", "--batch=4", "--width=0.0625",
+       "--source_width=0.0625", "--steps=1", "--jit=off",
+       "--methods=scratch,l2t_ww", "--inner_steps=1"],
+      capture_output=True, text=True, cwd=cli.ROOT, env=cli.env(), timeout=600)
+  assert result.returncode == 0, result.stderr[-2000:]
+  rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()
+          if line.split() and line.split()[0] in ("scratch", "l2t_ww")}
+  assert set(rows) == {"scratch", "l2t_ww"}
+  assert rows["scratch"][6] == "1.0"            # x plain of the plain step
+  assert float(rows["l2t_ww"][6]) > 1.0         # the meta step costs more
+  assert float(rows["l2t_ww"][8]) > 100         # peak RSS in MB
+  assert "images/s" in result.stdout
