@@ -4,7 +4,8 @@ import ml_collections
 
 def get_base_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
-  # scratch | fm | l2t_w | l2t_ww. Empty: run `compare` one after another.
+  # scratch | finetune | lwf | at | lwf_at | kd | jm | fm | l2t_w | l2t_ww.
+  # Empty: run `compare` one after another.
   config.method = "scratch"
   config.compare = ()
   config.seed = 0
@@ -55,6 +56,12 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.transfer.meta_weight_decay = 1e-4
   config.transfer.meta_every = 1     # meta step every k batches (1 = paper)
   config.transfer.first_order = False  # first-order look-ahead (False = paper)
+  # Hand-crafted baselines (lwf, at, lwf_at, kd, jm):
+  config.transfer.at_weight = 1000.0   # AT's beta; each pair counts beta / 2
+  config.transfer.lwf_weight = 1.0     # LwF's old-task loss weight
+  config.transfer.kd_weight = 1.0
+  config.transfer.jm_weight = 1.0
+  config.transfer.temperature = 2.0    # softened outputs (LwF's T = 2)
 
   config.checkpoint = ml_collections.ConfigDict()
   config.checkpoint.every_steps = 0  # also save every N batches (0: epoch ends only)

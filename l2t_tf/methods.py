@@ -7,17 +7,27 @@ import numpy as np
 from l2t_tf import optim
 from l2t_tf.errors import UserError
 from l2t_tf.models import backbones
+from l2t_tf.trainers.classic import HandCrafted
 from l2t_tf.trainers.l2t_ww import SCHEMES, LearnedTransfer
 from l2t_tf.transfer import pairs as pairs_lib
 from l2t_tf.transfer.meta_networks import KINDS, MetaNetworks
 
-# method -> (learn what, learn where); None means no transfer at all.
+# Learned-weight methods: method -> (learn what, learn where); None: no transfer.
 METHODS = {
     "scratch": None,
     "fm": (False, False),
     "l2t_w": (True, False),
     "l2t_ww": (True, True),
 }
+# Hand-crafted baselines: method -> the config fields of the losses it uses.
+HANDCRAFTED = {
+    "lwf": ("lwf_weight",),
+    "at": ("at_weight",),
+    "lwf_at": ("lwf_weight", "at_weight"),
+    "kd": ("kd_weight",),
+    "jm": ("at_weight", "jm_weight"),
+}
+ALL_METHODS = sorted([*METHODS, *HANDCRAFTED, "finetune"])
 
 
 def load_source(path: str) -> keras.Model:
@@ -91,15 +101,59 @@ def build_transfer(config, target: keras.Model) -> LearnedTransfer:
                          first_order=transfer.first_order)
 
 
+def build_finetune(config, num_classes: int) -> keras.Model:
+  """The source network (its architecture and weights) with a new classifier."""
+  paths = list(config.transfer.source_paths) or [""]
+  source = load_source(paths[0])
+  features = source.layers[-1].input  # what the source's classifier sees
+  logits = keras.layers.Dense(num_classes, name="logits")(features)
+  return keras.Model(source.inputs, logits, name=f"finetuned_{source.name}")
+
+
+def build_handcrafted(config, target: keras.Model) -> HandCrafted:
+  """The HandCrafted trainer for lwf / at / lwf_at / kd / jm."""
+  transfer = config.transfer
+  paths = list(transfer.source_paths) or [""]
+  if len(paths) > 1:
+    raise UserError(f"{config.method} uses one source, got {len(paths)}",
+                    "pass one path in transfer.source_paths")
+  source = load_source(paths[0])
+  if tuple(source.input_shape[1:]) != tuple(target.input_shape[1:]):
+    raise UserError(f"source {paths[0]} takes inputs {source.input_shape[1:]} but "
+                    f"the target takes {target.input_shape[1:]}",
+                    "set data.image_size/data.channels to the source's input")
+  weights = {field[:-len("_weight")]: transfer[field]
+             for field in HANDCRAFTED[config.method]}
+  if "kd" in weights and source.output_shape[-1] != target.output_shape[-1]:
+    raise UserError(f"kd needs a source of the same task, but the source has "
+                    f"{source.output_shape[-1]} classes and the target "
+                    f"{target.output_shape[-1]}", "use lwf for another task")
+  pairs = []
+  if "at" in weights:  # attention maps are compared position by position
+    pairs = pairs_lib.build_pairs(
+        "one_to_one", _points(source, 0), _points(target, -1),
+        tuple(tuple(p) for p in transfer.pairs))
+  return HandCrafted(target, backbones.feature_extractor(source), pairs, weights,
+                     temperature=transfer.temperature)
+
+
 def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
                 jit_compile: bool) -> tuple[keras.Model, keras.Model]:
   """(trainer to `fit`, target network to save and export), compiled."""
-  if config.method not in METHODS:
+  if config.method not in ALL_METHODS:
     raise UserError(f"unknown method '{config.method}'",
-                    f"use one of {sorted(METHODS)}")
-  target = backbones.build_backbone(config.model, num_classes, input_shape)
+                    f"use one of {ALL_METHODS}")
+  if config.method == "finetune":
+    target = build_finetune(config, num_classes)
+  else:
+    target = backbones.build_backbone(config.model, num_classes, input_shape)
   optimizer = optim.target_optimizer(config.train, steps_per_epoch)
-  if METHODS[config.method] is None:
+  if config.method in HANDCRAFTED:
+    model = build_handcrafted(config, target)
+    model.compile(optimizer=optimizer, jit_compile=jit_compile)
+    optimizer.build(model.student.trainable_variables)
+    return model, target
+  if METHODS.get(config.method) is None:
     target.compile(optimizer=optimizer, jit_compile=jit_compile, metrics=["accuracy"],
                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     # Build what Keras builds lazily (slots, metric sums) so a checkpoint can be

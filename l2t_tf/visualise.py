@@ -48,7 +48,7 @@ def load(workdir: str):
                     "pass the --workdir of a training run")
   with open(path) as f:
     config = ml_collections.ConfigDict(json.load(f))
-  if methods.METHODS.get(config.method) is None:
+  if methods.METHODS.get(config.method) is None:  # scratch and the hand-crafted
     raise UserError(f"{workdir} ran '{config.method}', which transfers nothing to "
                     "plot", "pass the workdir of an fm, l2t_w or l2t_ww run")
   checkpointer = checkpoints.Checkpointer(workdir)

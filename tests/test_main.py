@@ -37,6 +37,19 @@ def test_single_method(tmp_path, method):
   assert json.loads((tmp_path / "results.json").read_text())["method"] == method
 
 
+@pytest.mark.parametrize("method", ["finetune", "lwf", "at", "lwf_at", "jm", "kd"])
+def test_baseline_methods_run_from_the_quickstart(tmp_path, method):
+  # KD distils a same-task source: the quickstart's has 5 classes. (A repeated
+  # tuple flag would be appended to, not replaced, so TINY's is swapped out.)
+  tiny = [a.replace("(5,7)", "(5,6,7,8,9)") if method == "kd" else a
+          for a in cli.TINY]
+  result = cli.main(f"--config={cli.QUICKSTART}", *tiny,
+                    f"--config.method={method}", workdir=tmp_path, config=None)
+  assert result.returncode == 0, result.stderr[-2000:]
+  results = json.loads((tmp_path / "results.json").read_text())
+  assert results["method"] == method and 0 <= results["test_accuracy"] <= 1
+
+
 @pytest.fixture(scope="module")
 def finished_workdir(tmp_path_factory):
   workdir = tmp_path_factory.mktemp("done")
@@ -109,6 +122,7 @@ BAD_INPUTS = {
                         "finished"),
     "negative checkpoint interval": (["--config.checkpoint.every_steps=-1"],
                                      "every_steps", "finished"),
+    "kd with another task": (["--config.method=kd"], "same task", "finished"),
     "zero meta_every": (["--config.method=l2t_ww", "--config.transfer.meta_every=0"],
                         "meta_every", "finished"),
     "unknown transfer scheme": (["--config.method=l2t_ww",
