@@ -34,6 +34,10 @@ def _train() -> None:
   if config is None:
     raise UserError("--config is required to train", "pass "
                     "--config=configs/quickstart.py (or another file in configs/)")
+  if config.grid.variants:
+    from l2t_tf import grid  # pylint: disable=g-import-not-at-top
+    grid.run_grid(config, _WORKDIR.value)
+    return
   if config.method:
     results = {config.method: train.run(config, _WORKDIR.value)}
   else:

@@ -63,6 +63,13 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.transfer.jm_weight = 1.0
   config.transfer.temperature = 2.0    # softened outputs (LwF's T = 2)
 
+  # An experiment grid (l2t_tf/grid.py): set `variants` to run one.
+  config.grid = ml_collections.ConfigDict()
+  config.grid.variants = ()          # ((name, ((field, value), ...)), ...)
+  config.grid.column = ""            # a field whose values are the table's columns
+  config.grid.column_values = ()
+  config.grid.seeds = (0, 1, 2)
+
   config.checkpoint = ml_collections.ConfigDict()
   config.checkpoint.every_steps = 0  # also save every N batches (0: epoch ends only)
   config.checkpoint.keep = 2         # newest checkpoints kept

@@ -10,7 +10,7 @@ RESULTS = "results.json"
 CONFIG = "config.json"
 # Config fields a resumed run may change: they do not change what is computed.
 RESUMABLE_CHANGES = ("train.verbose", "train.jit_compile", "train.strategy",
-                     "export.", "checkpoint.keep")
+                     "export.", "checkpoint.keep", "grid.")
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:

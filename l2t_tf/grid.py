@@ -1,0 +1,126 @@
+"""Experiment grids: variants x column values x seeds, a table like the paper's.
+
+A config with `grid.variants` set runs every (variant, column value, seed) in
+`<workdir>/<variant>/<column>=<value>/seed=<seed>/`, skips runs that already
+finished there (so a killed grid resumes by rerunning it), and writes
+`results.csv` (one row per run) and `table.md` (mean +- std over seeds; rows:
+variants, columns: the column values, as the paper's Table 1).
+
+  grid.variants = (("scratch", (("method", "scratch"),)),
+                   ("L2T-ww (all-to-all)", (("method", "l2t_ww"),))),
+  grid.column = "data.images_per_class"      # or "" for one column
+  grid.column_values = (50, 100)
+  grid.seeds = (0, 1, 2)
+"""
+import csv
+import itertools
+import json
+import os
+import re
+import statistics
+
+from absl import logging
+
+from l2t_tf import train
+from l2t_tf import workdir as workdir_lib
+from l2t_tf.errors import UserError
+
+FIELDS = ("variant", "column", "seed", "test_accuracy", "val_accuracy",
+          "best_epoch", "seconds", "workdir")
+
+
+def override(config, dotted: str, value):
+  """A copy of `config` with the field at `dotted` (e.g. 'data.classes') set."""
+  config = config.copy_and_resolve_references()
+  *parents, name = dotted.split(".")
+  node = config
+  try:
+    for parent in parents:
+      node = node[parent]
+    with config.unlocked():
+      node[name] = type(node[name])(value) if isinstance(node[name], tuple) else value
+  except (KeyError, AttributeError, TypeError, ValueError) as e:
+    raise UserError(f"grid sets unknown or mistyped config field '{dotted}' "
+                    f"({type(e).__name__})", "use a field of configs/common.py") from None
+  return config
+
+
+def _folder(name) -> str:
+  return re.sub(r"[^A-Za-z0-9_.=+-]+", "_", str(name)).strip("_")
+
+
+def runs(config):
+  """(variant name, column value, seed, run config, relative folder) for the grid."""
+  grid = config.grid
+  columns = list(grid.column_values) if grid.column else [""]
+  for (name, overrides), column, seed in itertools.product(
+      grid.variants, columns, grid.seeds):
+    run_config = config
+    for dotted, value in overrides:
+      run_config = override(run_config, dotted, value)
+    if grid.column:
+      run_config = override(run_config, grid.column, column)
+    run_config = override(run_config, "seed", seed)
+    with run_config.unlocked():
+      run_config.grid.variants = ()
+    folder = os.path.join(_folder(name), _folder(f"{grid.column.split('.')[-1]}"
+                                                 f"={column}") if grid.column
+                          else "", f"seed={seed}")
+    yield name, column, seed, run_config, folder
+
+
+def run_grid(config, workdir: str) -> list[dict]:
+  """Runs (or skips, when finished) every run of the grid; writes the CSV and table."""
+  if not config.grid.seeds:
+    raise UserError("grid.seeds is empty", "pass e.g. --config.grid.seeds=(0,1,2)")
+  planned = list(runs(config))  # checks every override before the first run
+  rows = []
+  for index, (name, column, seed, run_config, folder) in enumerate(planned):
+    run_dir = os.path.join(workdir, folder)
+    finished = os.path.join(run_dir, workdir_lib.RESULTS)
+    if os.path.exists(finished):
+      logging.info("[%d/%d] %s finished, skipping", index + 1, len(planned), folder)
+      with open(finished) as f:
+        result = json.load(f)
+    else:
+      print(f"[{index + 1}/{len(planned)}] {folder}", flush=True)
+      result = train.run(run_config, run_dir)
+    rows.append({"variant": name, "column": column, "seed": seed,
+                 "test_accuracy": result["test_accuracy"],
+                 "val_accuracy": result["val_accuracy"],
+                 "best_epoch": result["best_epoch"], "seconds": result["seconds"],
+                 "workdir": folder})
+  write_outputs(rows, config.grid, workdir)
+  return rows
+
+
+def markdown_table(rows: list[dict], column_title: str, columns: list) -> str:
+  """Mean +- std (over seeds) of test accuracy in %, variants by columns."""
+  header = f"| method | " + " | ".join(
+      f"{column_title}={c}" if column_title else "test accuracy (%)"
+      for c in columns) + " |"
+  lines = [header, "|---" * (len(columns) + 1) + "|"]
+  for variant in dict.fromkeys(r["variant"] for r in rows):
+    cells = []
+    for column in columns:
+      values = [100 * r["test_accuracy"] for r in rows
+                if r["variant"] == variant and r["column"] == column]
+      spread = statistics.stdev(values) if len(values) > 1 else 0.0
+      cells.append(f"{statistics.mean(values):.2f} ± {spread:.2f}")
+    lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+  return "\n".join(lines) + "\n"
+
+
+def write_outputs(rows: list[dict], grid, workdir: str) -> None:
+  os.makedirs(workdir, exist_ok=True)
+  with open(os.path.join(workdir, "results.csv"), "w", newline="") as f:
+    writer = csv.DictWriter(f, fieldnames=FIELDS)
+    writer.writeheader()
+    writer.writerows(rows)
+  columns = list(grid.column_values) if grid.column else [""]
+  seeds = len(grid.seeds)
+  table = markdown_table(rows, grid.column.split(".")[-1], columns)
+  with open(os.path.join(workdir, "table.md"), "w") as f:
+    f.write(f"Test accuracy at the best validation epoch, mean ± std over "
+            f"{seeds} seed(s).\n\n{table}")
+  print(table, flush=True)

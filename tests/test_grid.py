@@ -1,0 +1,61 @@
+"""The experiment grid: overrides, skipping finished runs, CSV and Markdown table."""
+import csv
+import importlib
+import os
+
+import pytest
+
+import test_configs
+from configs import quickstart
+from l2t_tf import grid
+from l2t_tf.errors import UserError
+
+
+def test_override_sets_a_copy_and_refuses_unknown_fields():
+  config = quickstart.get_config()
+  changed = grid.override(config, "data.classes", [1, 2])
+  assert changed.data.classes == (1, 2) and config.data.classes == (5, 6, 7, 8, 9)
+  with pytest.raises(UserError, match="data.clases"):
+    grid.override(config, "data.clases", 3)
+
+
+def test_markdown_table_by_hand():
+  rows = [{"variant": "a", "column": 25, "test_accuracy": t} for t in (0.5, 0.7)]
+  rows += [{"variant": "b", "column": 25, "test_accuracy": 0.9}]
+  assert grid.markdown_table(rows, "images_per_class", [25]) == (
+      "| method | images_per_class=25 |\n|---|---|\n"
+      "| a | 60.00 ± 14.14 |\n| b | 90.00 ± 0.00 |\n")
+
+
+@pytest.mark.parametrize("name", [n for n in test_configs.CONFIGS
+                                  if n.startswith(("paper_", "fmnist_table"))])
+def test_every_preset_expands(name):
+  config = importlib.import_module(f"configs.{name}").get_config()
+  planned = list(grid.runs(config))
+  columns = len(config.grid.column_values) if config.grid.column else 1
+  assert len(planned) == len(config.grid.variants) * columns * len(config.grid.seeds)
+  assert len({folder for *_, folder in planned}) == len(planned)
+
+
+def test_a_tiny_grid_runs_then_skips_what_finished(tmp_path):
+  config = quickstart.get_config()
+  for dotted, value in (("data.classes", (5, 7)), ("data.images_per_class", 8),
+                        ("data.val_per_class", 4), ("model.width", 0.0625),
+                        ("train.batch_size", 8), ("train.epochs", 1),
+                        ("train.verbose", 0), ("export.enabled", False),
+                        ("grid.seeds", (0, 1)),
+                        ("grid.variants", (("scratch", (("method", "scratch"),)),
+                                           ("AT", (("method", "at"),))))):
+    config = grid.override(config, dotted, value)
+  rows = grid.run_grid(config, str(tmp_path))
+  assert [(r["variant"], r["seed"]) for r in rows] == [
+      ("scratch", 0), ("scratch", 1), ("AT", 0), ("AT", 1)]
+  assert os.path.exists(tmp_path / "AT" / "seed=1" / "results.json")
+  table = (tmp_path / "table.md").read_text()
+  assert "| scratch |" in table and "| AT |" in table
+  stamp = os.stat(tmp_path / "AT" / "seed=1" / "results.json").st_mtime_ns
+  again = grid.run_grid(config, str(tmp_path))  # finished: nothing retrains
+  assert again == rows
+  assert os.stat(tmp_path / "AT" / "seed=1" / "results.json").st_mtime_ns == stamp
+  with open(tmp_path / "results.csv") as f:
+    assert len(list(csv.DictReader(f))) == 4
