@@ -11,26 +11,20 @@ Reads Debian's dataset-fashion-mnist. Every method x {25, 100} x 3 seeds:
 writes runs/fmnist_table/{results.csv,table.md}; rerunning skips finished runs.
 One row: --config.grid.variants="(('L2T-ww (all-to-all)', (('method', 'l2t_ww'),)),)"
 """
-from configs import common
-import l2t_tf
+from configs import quickstart
 
 ONE_TO_ONE = ("transfer.matching", "one_to_one")
 
 
 def get_config():
-  config = common.get_base_config()
+  # The quickstart's source, target, optimiser and meta learning rate, on the
+  # full Fashion-MNIST files instead of the embedded subset.
+  config = quickstart.get_config()
+  config.method = "scratch"
+  config.compare = ()
   config.data.source = "idx"
   config.data.path = "/usr/share/datasets/fashion-mnist"
-  config.data.classes = (5, 6, 7, 8, 9)
-  config.data.val_per_class = 50
-  config.model.name = "vgg9"
-  config.model.width = 0.25
-  config.train.batch_size = 64
-  config.train.epochs = 30
   config.train.verbose = 0
-  config.transfer.source_paths = (
-      str(l2t_tf.ASSETS / "source_resnet32_fmnist_0-4.keras"),)
-  config.transfer.meta_learning_rate = 1e-3  # as the quickstart: short runs
   config.export.enabled = False
   config.grid.variants = (
       ("scratch", (("method", "scratch"),)),
