@@ -108,7 +108,7 @@ class HandCrafted(keras.Model):
             lambda x, i=index: self.source(x, training=False)[i])
     if w["lwf"]:
       total += w["lwf"] * distillation.distillation_loss(
-          rest[len(self.pairs)], source_logits, self.temperature)
+          rest[len(self.pairs)], source_logits, self.temperature, t_squared=False)
     if w["kd"]:
       total += w["kd"] * distillation.distillation_loss(
           logits, source_logits, self.temperature)

@@ -26,7 +26,8 @@ def test_transfer_loss_is_the_weighted_sum_of_the_pure_losses():
   images, _ = tiny.batch()
   source_logits, *source_maps = model.source(images)
   logits, *rest = model.student(images)
-  expected = 0.5 * float(distillation.distillation_loss(rest[-1], source_logits, 2.0))
+  expected = 0.5 * float(distillation.distillation_loss(  # LwF: no T^2
+      rest[-1], source_logits, 2.0, t_squared=False))
   assert len(model.pairs) == 2  # 8x8 and 4x4 points in both networks
   for pair, target_map in zip(model.pairs, rest):
     expected += 10.0 / 2 * float(attention.attention_loss(

@@ -35,6 +35,9 @@ def test_distillation_loss_by_hand():
   expected = 4 * np.sum(p * np.log(p / 0.5))
   assert float(distillation.distillation_loss(student, teacher, 2.0)) == pytest.approx(
       expected, rel=1e-5)
+  # LwF's form, without T^2:
+  assert float(distillation.distillation_loss(
+      student, teacher, 2.0, t_squared=False)) == pytest.approx(expected / 4, rel=1e-5)
 
 
 def test_distillation_gradient_is_the_softened_difference():
