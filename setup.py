@@ -18,6 +18,8 @@ setuptools.setup(
         "absl-py>=2.1",
         "ml-collections>=1.0",
         "matplotlib>=3.8",
+        # scikit-learn's bundled digits: the offline L2TL target dataset.
+        "scikit-learn>=1.3",
         "numpy",
     ],
     extras_require={

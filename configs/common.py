@@ -2,31 +2,37 @@
 import ml_collections
 
 
+def data_defaults() -> ml_collections.ConfigDict:
+  """Where the images come from and how they are split and preprocessed."""
+  data = ml_collections.ConfigDict()
+  data.source = "tfds"        # tfds | folder | idx | embedded | digits
+  data.name = ""              # TFDS name
+  data.path = ""              # folder root or IDX directory
+  data.data_dir = ""          # TFDS data_dir
+  data.download = False       # let TFDS download (needs internet)
+  data.train_split = "train"
+  data.test_split = "test"
+  data.classes = ()           # original label ids to keep, in order
+  data.images_per_class = 0   # 0 = all remaining after validation
+  data.val_per_class = 50     # held out from train
+  data.split_seed = 0         # fixed across runs, like the reference's split files
+  data.image_size = 32
+  data.channels = 3
+  data.preprocessing = "cifar"  # cifar (32x32) | imagenet (224x224)
+  data.cache = True
+  return data
+
+
 def get_base_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
-  # scratch | finetune | lwf | at | lwf_at | kd | jm | fm | l2t_w | l2t_ww.
+  # scratch | finetune | lwf | at | lwf_at | kd | jm | fm | l2t_w | l2t_ww | l2tl.
   # Empty: run `compare` one after another.
   config.method = "scratch"
   config.compare = ()
   config.seed = 0
   config.deterministic = False
 
-  config.data = ml_collections.ConfigDict()
-  config.data.source = "tfds"        # tfds | folder | idx | embedded
-  config.data.name = ""              # TFDS name
-  config.data.path = ""              # folder root or IDX directory
-  config.data.data_dir = ""          # TFDS data_dir
-  config.data.download = False       # let TFDS download (needs internet)
-  config.data.train_split = "train"
-  config.data.test_split = "test"
-  config.data.classes = ()           # original label ids to keep, in order
-  config.data.images_per_class = 0   # 0 = all remaining after validation
-  config.data.val_per_class = 50     # held out from train
-  config.data.split_seed = 0         # fixed across runs, like the reference's split files
-  config.data.image_size = 32
-  config.data.channels = 3
-  config.data.preprocessing = "cifar"  # cifar (32x32) | imagenet (224x224)
-  config.data.cache = True
+  config.data = data_defaults()
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "vgg9"         # see l2t_tf/models/backbones.py
@@ -62,6 +68,25 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.transfer.kd_weight = 1.0
   config.transfer.jm_weight = 1.0
   config.transfer.temperature = 2.0    # softened outputs (LwF's T = 2)
+
+  # L2TL (method 'l2tl'): joint training on a source *dataset* with class
+  # weights from an RL policy (Zhu et al.; supplementary A's values).
+  config.l2tl = ml_collections.ConfigDict()
+  config.l2tl.source_data = data_defaults()  # the source dataset
+  config.l2tl.source_data.val_per_class = 0
+  config.l2tl.policy = "learned"     # learned | random | uniform | finetune
+  config.l2tl.actions = 11           # n: lambda(y) in {0, 0.1, ..., 1}
+  config.l2tl.alpha_actions = 100    # n': alpha_s in {0, ..., alpha_max}
+  config.l2tl.alpha_max = 0.5        # beta
+  config.l2tl.baseline_decay = 0.05  # gamma
+  config.l2tl.entropy_weight = 1e-3  # not given in the paper: ours
+  config.l2tl.policy_learning_rate = 1e-4
+  config.l2tl.reward = "accuracy"    # accuracy | auc (mean one-vs-rest)
+  config.l2tl.batch_multiplier = 5   # M_S
+  config.l2tl.source_batch_size = 0  # B_S (0: train.batch_size, B_T)
+  config.l2tl.policy_batch_size = 1024  # B_P, validation images per reward
+  config.l2tl.pretrain_steps = 0     # N_S source-only steps (0: g pretrained)
+  config.l2tl.steps_per_epoch = 0    # 0: one pass over the target training set
 
   # An experiment grid (l2t_tf/grid.py): set `variants` to run one.
   config.grid = ml_collections.ConfigDict()

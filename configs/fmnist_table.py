@@ -4,7 +4,9 @@ Source: the ResNet-32 (width 0.5) trained by configs/fashion_mnist_source.py on
 all training images of classes 0-4 (shipped in l2t_tf/assets). Target: VGG-9
 (width 0.25) on classes 5-9 with 25 or 100 labelled images per class; 50 per
 class held out for validation; test on the official 5,000 test images of 5-9.
-Reads Debian's dataset-fashion-mnist. Every method x {25, 100} x 3 seeds:
+A second source, a ResNet-20 (width 0.5) trained the same way, gives the
+multi-source rows (paper Table 2). Reads Debian's dataset-fashion-mnist.
+Every method x {25, 100} x 3 seeds:
 
   python main.py --config=configs/fmnist_table.py --workdir=runs/fmnist_table
 
@@ -12,8 +14,15 @@ writes runs/fmnist_table/{results.csv,table.md}; rerunning skips finished runs.
 One row: --config.grid.variants="(('L2T-ww (all-to-all)', (('method', 'l2t_ww'),)),)"
 """
 from configs import quickstart
+import l2t_tf
 
 ONE_TO_ONE = ("transfer.matching", "one_to_one")
+RESNET32 = str(l2t_tf.ASSETS / "source_resnet32_fmnist_0-4.keras")
+# The second source: ResNet-20 (width 0.5), same classes, trained by
+#   python main.py --config=configs/fashion_mnist_source.py --workdir=DIR \
+#     --config.model.name=resnet20 --config.train.epochs=4 \
+#     --config.export.enabled=False
+RESNET20 = str(l2t_tf.ASSETS / "source_resnet20_fmnist_0-4.keras")
 
 
 def get_config():
@@ -34,6 +43,8 @@ def get_config():
       ("FM (one-to-one)", (("method", "fm"), ONE_TO_ONE)),
       ("L2T-w (one-to-one)", (("method", "l2t_w"), ONE_TO_ONE)),
       ("L2T-ww (all-to-all)", (("method", "l2t_ww"),)),
+      ("L2T-ww (both sources)", (("method", "l2t_ww"),
+                                 ("transfer.source_paths", (RESNET32, RESNET20)))),
   )
   config.grid.column = "data.images_per_class"
   config.grid.column_values = (25, 100)

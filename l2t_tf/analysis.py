@@ -57,3 +57,21 @@ def saliency(model, images, uniform: bool) -> np.ndarray:
         model.beta)
   gradient = tape.gradient(loss, images)
   return keras.ops.convert_to_numpy(tf.reduce_max(tf.abs(gradient), axis=-1))
+
+
+def source_class_ranking(class_policy, class_names) -> dict:
+  """What L2TL's policy learned (the paper's Table 4): source classes by E[lambda].
+
+  Also the most likely lambda of each class and the expected alpha_s.
+  """
+  expected = np.asarray(class_policy.expected_class_weights())
+  probabilities = np.asarray(keras.ops.softmax(class_policy.class_logits, axis=-1))
+  values = np.asarray(class_policy.class_values())
+  order = np.argsort(-expected, kind="stable")
+  return {
+      "expected_alpha": float(class_policy.expected_alpha()),
+      "classes": [{"rank": rank + 1, "class": str(class_names[c]), "label": int(c),
+                   "expected_weight": float(expected[c]),
+                   "most_likely_weight": float(values[probabilities[c].argmax()])}
+                  for rank, c in enumerate(order)],
+  }

@@ -9,6 +9,8 @@ from l2t_tf.errors import UserError
 from l2t_tf.models import backbones
 from l2t_tf.trainers.classic import HandCrafted
 from l2t_tf.trainers.l2t_ww import SCHEMES, LearnedTransfer
+from l2t_tf.trainers.l2tl import POLICIES, JointTransfer
+from l2t_tf.transfer import policy as policy_lib
 from l2t_tf.transfer import pairs as pairs_lib
 from l2t_tf.transfer.meta_networks import KINDS, MetaNetworks
 
@@ -27,7 +29,7 @@ HANDCRAFTED = {
     "kd": ("kd_weight",),
     "jm": ("at_weight", "jm_weight"),
 }
-ALL_METHODS = sorted([*METHODS, *HANDCRAFTED, "finetune"])
+ALL_METHODS = sorted([*METHODS, *HANDCRAFTED, "finetune", "l2tl"])
 
 
 def load_source(path: str) -> keras.Model:
@@ -104,7 +106,10 @@ def build_transfer(config, target: keras.Model) -> LearnedTransfer:
 def build_finetune(config, num_classes: int) -> keras.Model:
   """The source network (its architecture and weights) with a new classifier."""
   paths = list(config.transfer.source_paths) or [""]
-  source = load_source(paths[0])
+  return _new_classifier(load_source(paths[0]), num_classes)
+
+
+def _new_classifier(source: keras.Model, num_classes: int) -> keras.Model:
   features = source.layers[-1].input  # what the source's classifier sees
   logits = keras.layers.Dense(num_classes, name="logits")(features)
   return keras.Model(source.inputs, logits, name=f"finetuned_{source.name}")
@@ -137,17 +142,69 @@ def build_handcrafted(config, target: keras.Model) -> HandCrafted:
                      temperature=transfer.temperature)
 
 
+def build_l2tl(config, num_classes: int, input_shape,
+               source_classes: int) -> JointTransfer:
+  """The JointTransfer trainer: a target g + h_T plus a source head h_S on g.
+
+  With `transfer.source_paths`, g and h_S start from that pretrained source
+  network (its classifier is h_S when it has the source data's classes).
+  """
+  l2tl = config.l2tl
+  if l2tl.policy not in POLICIES:
+    raise UserError(f"unknown l2tl.policy '{l2tl.policy}'", f"use one of {POLICIES}")
+  if l2tl.reward not in policy_lib.REWARDS:
+    raise UserError(f"unknown l2tl.reward '{l2tl.reward}'",
+                    f"use one of {list(policy_lib.REWARDS)}")
+  if l2tl.actions < 2 or l2tl.alpha_actions < 2:
+    raise UserError(f"l2tl.actions and l2tl.alpha_actions must be >= 2, got "
+                    f"{l2tl.actions} and {l2tl.alpha_actions}",
+                    "use the paper's 11 and 100")
+  if l2tl.pretrain_steps < 0:
+    raise UserError(f"l2tl.pretrain_steps must be >= 0, got {l2tl.pretrain_steps}",
+                    "use 0 (encoder already pretrained) or a number of steps")
+  head = None
+  if config.transfer.source_paths:
+    source = load_source(config.transfer.source_paths[0])
+    target = _new_classifier(source, num_classes)
+    if source.output_shape[-1] == source_classes:
+      head = source.layers[-1]
+  else:
+    target = backbones.build_backbone(config.model, num_classes, input_shape)
+  features = target.layers[-1].input  # what the target's classifier sees
+  source_logits = (head or keras.layers.Dense(source_classes, name="source_logits"))(
+      features)
+  joint = keras.Model(target.inputs, [target.output, source_logits], name="joint")
+  class_policy = policy_lib.ClassWeightPolicy(
+      source_classes, l2tl.actions, l2tl.alpha_actions, l2tl.alpha_max,
+      name="policy")
+  return JointTransfer(
+      target, joint, class_policy, mode=l2tl.policy,
+      source_batch_size=l2tl.source_batch_size or config.train.batch_size,
+      reward=l2tl.reward, baseline_decay=l2tl.baseline_decay,
+      entropy_weight=l2tl.entropy_weight, pretrain_steps=l2tl.pretrain_steps,
+      seed=config.seed)
+
+
 def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
-                jit_compile: bool) -> tuple[keras.Model, keras.Model]:
-  """(trainer to `fit`, target network to save and export), compiled."""
+                jit_compile: bool, source_classes: int = 0,
+                ) -> tuple[keras.Model, keras.Model]:
+  """(trainer to `fit`, target network to save and export), compiled.
+
+  `source_classes`: for l2tl, the classes of the source dataset.
+  """
   if config.method not in ALL_METHODS:
     raise UserError(f"unknown method '{config.method}'",
                     f"use one of {ALL_METHODS}")
+  optimizer = optim.target_optimizer(config.train, steps_per_epoch)
+  if config.method == "l2tl":
+    model = build_l2tl(config, num_classes, input_shape, source_classes)
+    model.compile(optimizer, optim.AdamL2(learning_rate=config.l2tl.policy_learning_rate),
+                  jit_compile=jit_compile)
+    return model, model.target
   if config.method == "finetune":
     target = build_finetune(config, num_classes)
   else:
     target = backbones.build_backbone(config.model, num_classes, input_shape)
-  optimizer = optim.target_optimizer(config.train, steps_per_epoch)
   if config.method in HANDCRAFTED:
     model = build_handcrafted(config, target)
     model.compile(optimizer=optimizer, jit_compile=jit_compile)

@@ -141,6 +141,23 @@ def saliency_maps(images: np.ndarray, learned: np.ndarray, uniform: np.ndarray):
   return figure
 
 
+def source_class_weights(ranking: dict, top: int = 30):
+  """L2TL: the source classes by the policy's expected lambda (bars), best first.
+
+  `ranking` is `analysis.source_class_ranking` (or source_class_weights.json);
+  with many classes only the `top` ones are shown.
+  """
+  classes = ranking["classes"][:top]
+  figure, ax = plt.subplots(figsize=(7, 0.3 * len(classes) + 1.2))
+  ax.barh([c["class"] for c in classes][::-1],
+          [c["expected_weight"] for c in classes][::-1], color="tab:blue")
+  ax.set_xlim(0, 1)
+  ax.set_xlabel("expected source-class weight E[lambda(y)]")
+  ax.set_title(f"L2TL source classes (expected alpha_s "
+               f"{ranking['expected_alpha']:.3f})")
+  return figure
+
+
 def output_dir(workdir: str) -> str:
   path = os.path.join(workdir, "plots")
   os.makedirs(path, exist_ok=True)

@@ -14,9 +14,10 @@ import numpy as np
 import tensorflow as tf
 
 from l2t_tf import callbacks as callbacks_lib
-from l2t_tf import analysis, checkpoints, distribution, export, methods, visualise
+from l2t_tf import analysis, checkpoints, distribution, export, methods, plots
+from l2t_tf import visualise
 from l2t_tf import workdir as workdir_lib
-from l2t_tf.data import pipeline
+from l2t_tf.data import joint, pipeline
 from l2t_tf.errors import UserError
 
 
@@ -60,11 +61,17 @@ def run(config, workdir: str) -> dict:
                               config.export.model_name, config.export.version)
   datasets = pipeline.build_datasets(config.data, config.train.batch_size,
                                      seed=config.seed)
+  source_classes = []
+  if config.method == "l2tl":  # the source dataset joins the training stream
+    datasets, source_classes = joint.add_source(
+        datasets, config.l2tl,
+        config.l2tl.source_batch_size or config.train.batch_size, config.seed)
   steps = datasets.steps_per_epoch
   jit_compile = distribution.resolve_jit_compile(config.train.jit_compile)
   with strategy.scope():
     model, target = methods.build_model(config, datasets.num_classes,
-                                        datasets.input_shape, steps, jit_compile)
+                                        datasets.input_shape, steps, jit_compile,
+                                        source_classes=len(source_classes))
   distribution.adapt_to_multi_worker(model, strategy)
   variables = checkpoints.training_variables(model)
   state_bytes = sum(int(np.prod(v.shape)) * 4 for v in variables)
@@ -102,7 +109,7 @@ def run(config, workdir: str) -> dict:
   if not chief:
     return {}
   return _write_outputs(config, workdir, model, target, datasets, saver.history,
-                        best.best, time.time() - start)
+                        best.best, time.time() - start, source_classes)
 
 
 def _restore(model, variables, checkpointer) -> tuple[dict, list | None]:
@@ -140,7 +147,7 @@ def _fit(model, datasets, config, callbacks, state: dict, guard) -> None:
 
 
 def _write_outputs(config, workdir, model, target, datasets, history, best,
-                   seconds) -> dict:
+                   seconds, source_classes) -> dict:
   target.save(os.path.join(workdir, "model.keras"))
   final = {k: v[-1] for k, v in history.items()}
   results = {
@@ -161,6 +168,12 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
     workdir_lib.write_json(workdir, "lambdas.json",
                            analysis.lambda_statistics(model, datasets.val))
     visualise.write_plots(model, datasets.val, history, workdir)
+  if hasattr(model, "policy"):
+    ranking = analysis.source_class_ranking(model.policy, source_classes)
+    workdir_lib.write_json(workdir, "source_class_weights.json", ranking)
+    plots.save(plots.source_class_weights(ranking),
+               os.path.join(plots.output_dir(workdir), "source_class_weights.png"))
+    results["source_class_weights"] = ranking["classes"][:10]
   if config.export.enabled:
     results["export"] = export.export_target(
         target, datasets.class_names, config.data, _export_base(config, workdir),

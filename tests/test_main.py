@@ -97,6 +97,33 @@ def _workdir(kind, finished, tmp_path):
   return workdir
 
 
+# L2TL on the quickstart's target with the embedded subset as source dataset.
+L2TL = ["--config.method=l2tl", "--config.l2tl.source_data.source=embedded",
+        "--config.l2tl.source_data.classes=(0,1,2)"]
+L2TL_QUICKSTART = os.path.join(cli.ROOT, "configs/l2tl_quickstart.py")
+
+
+def test_l2tl_quickstart_writes_results_and_the_source_class_ranking(tmp_path):
+  result = cli.main("--config.l2tl.source_data.classes=(0,1,2)",
+                    "--config.l2tl.steps_per_epoch=2", "--config.l2tl.pretrain_steps=2",
+                    "--config.train.epochs=2", "--config.l2tl.policy_batch_size=8",
+                    workdir=tmp_path, config=L2TL_QUICKSTART)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert "l2tl: test accuracy" in result.stdout
+  results = json.loads((tmp_path / "results.json").read_text())
+  assert results["method"] == "l2tl" and results["data_sizes"]["source_train"] == 900
+  # Epoch 1 pre-trains on the source (alpha_s = 1), epoch 2 samples alpha_s <= 0.5.
+  assert results["history"]["alpha"][0] == 1.0 and results["history"]["alpha"][1] <= 0.5
+  ranking = json.loads((tmp_path / "source_class_weights.json").read_text())
+  weights = [c["expected_weight"] for c in ranking["classes"]]
+  assert len(weights) == 3
+  assert weights == sorted(weights, reverse=True) and 0 <= min(weights) <= 1
+  assert {c["class"] for c in ranking["classes"]} == {"T-shirt/top", "Trouser",
+                                                      "Pullover"}
+  assert (tmp_path / "plots" / "source_class_weights.png").stat().st_size > 1000
+  assert (tmp_path / "model.keras").exists()
+
+
 # name: (extra flags, text the one error line must hold, workdir it runs in)
 BAD_INPUTS = {
     "unknown method": (["--config.method=magic"], "unknown method", "finished"),
@@ -155,6 +182,15 @@ BAD_INPUTS = {
                                    "another config", "unfinished"),
     "export of an unfinished run": (["--mode=export"], "holds no finished run",
                                     "unfinished"),
+    "unknown l2tl policy": ([*L2TL, "--config.l2tl.policy=greedy"],
+                            "unknown l2tl.policy", "finished"),
+    "unknown l2tl reward": ([*L2TL, "--config.l2tl.reward=f1"],
+                            "unknown l2tl.reward", "finished"),
+    "l2tl without validation images": ([*L2TL, "--config.data.val_per_class=0"],
+                                       "needs a validation set", "finished"),
+    "l2tl source of another image size": (
+        [*L2TL, "--config.l2tl.source_data.image_size=28"], "shares one encoder",
+        "finished"),
 }
 
 

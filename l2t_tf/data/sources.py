@@ -149,7 +149,33 @@ def _tfds_split(name: str, split: str, data_dir: str | None,
   return Examples(labels, class_names, make, encoded=True)
 
 
-SOURCES = ("tfds", "folder", "idx", "embedded")
+DIGITS_TEST_FRACTION = 0.4
+
+
+def _digits_split(split: str) -> Examples:
+  """scikit-learn's bundled 8x8 digits (1,797 images), as uint8 0-255.
+
+  They have no official split: a fixed permutation (seed 0) puts 40% of each
+  class in 'test' and the rest in 'train', the same on every machine.
+  """
+  if split not in ("train", "test"):
+    raise UserError(f"the digits dataset has no split '{split}'",
+                    "use 'train' or 'test'")
+  from sklearn import datasets  # pylint: disable=g-import-not-at-top
+  digits = datasets.load_digits()
+  images = np.round(digits.images * (255 / 16)).astype(np.uint8)
+  labels = digits.target.astype(np.int64)
+  rng = np.random.default_rng(0)
+  test = np.zeros(len(labels), bool)
+  for label in np.unique(labels):
+    members = rng.permutation(np.flatnonzero(labels == label))
+    test[members[:round(DIGITS_TEST_FRACTION * len(members))]] = True
+  keep = test if split == "test" else ~test
+  return _from_arrays(images[keep], labels[keep],
+                      [str(name) for name in digits.target_names])
+
+
+SOURCES = ("tfds", "folder", "idx", "embedded", "digits")
 
 
 def load_split(data_config, split: str) -> Examples:
@@ -157,6 +183,8 @@ def load_split(data_config, split: str) -> Examples:
   source = data_config.source
   if source == "embedded":
     return _embedded_split(split)
+  if source == "digits":
+    return _digits_split(split)
   if source == "idx":
     return _idx_split(data_config.path or DEBIAN_FASHION_MNIST, split)
   if source == "folder":

@@ -179,3 +179,21 @@ def test_training_augmentation_is_seeded():
   c = preprocess.train_image(image, seed + 1, "cifar", 32, 3)
   np.testing.assert_array_equal(a, b)
   assert not np.array_equal(a, c)
+
+
+def test_digits_split_is_fixed_disjoint_and_stratified():
+  train = sources.load_split(_config(source="digits"), "train")
+  test = sources.load_split(_config(source="digits"), "test")
+  assert len(train.labels) + len(test.labels) == 1797  # scikit-learn's digits
+  test_share = np.bincount(test.labels) / (np.bincount(test.labels)
+                                           + np.bincount(train.labels))
+  np.testing.assert_allclose(test_share, 0.4, atol=0.01)
+  images = lambda examples: np.stack([x.numpy() for x, _ in examples.make(
+      np.arange(len(examples.labels)))])
+  train_images, test_images = images(train), images(test)
+  assert train_images.shape[1:] == (8, 8, 1) and train_images.max() == 255
+  # No image of the test split is a training image (compared as bytes).
+  assert not ({x.tobytes() for x in train_images} & {x.tobytes() for x in test_images}
+              ) - {np.zeros((8, 8, 1), np.uint8).tobytes()}
+  again = sources.load_split(_config(source="digits"), "test")
+  np.testing.assert_array_equal(again.labels, test.labels)

@@ -1,0 +1,45 @@
+"""L2TL as in the paper (supplementary A): ImageNet source, a fine-grained target, Inception-V3.
+
+Source: ImageNet (TFDS imagenet2012, all 1,000 classes; TFDS cannot download
+it: prepare it by hand, then pass --config.l2tl.source_data.data_dir=DIR).
+Target: Oxford-IIIT Pets (TFDS oxford_iiit_pet; 20 images per class held out
+for the reward). Encoder: Inception-V3 with ImageNet weights, so no source
+pre-training steps. B_S = B_T = 256, B_P = 1024, M_S = 5, n = 11, n' = 100,
+beta = 0.5, gamma = 0.05, policy Adam 1e-4, target SGD momentum 0.9 for
+20,000 iterations (40 epochs of 500 steps), cosine decay (the paper's 2,000
+warm-up steps are not implemented).
+
+  python main.py --config=configs/l2tl_imagenet.py --workdir=runs/l2tl_pets \
+      --config.l2tl.source_data.data_dir=DIR --config.data.data_dir=DIR
+"""
+from configs import common
+
+
+def get_config():
+  config = common.get_base_config()
+  config.method = "l2tl"
+  config.data.source = "tfds"
+  config.data.name = "oxford_iiit_pet"
+  config.data.val_per_class = 20
+  config.data.image_size = 299
+  config.data.preprocessing = "imagenet"
+  config.data.cache = False
+  config.model.name = "keras:InceptionV3"
+  config.model.weights = "imagenet"
+  config.model.feature_layers = ("mixed2", "mixed7", "mixed10")
+  config.train.batch_size = 256
+  config.train.epochs = 40
+  config.train.learning_rate = 0.01  # searched in the paper; a middle value
+  config.train.weight_decay = 4e-5
+
+  source = config.l2tl.source_data
+  source.source = "tfds"
+  source.name = "imagenet2012"
+  source.test_split = "validation"
+  source.image_size = 299
+  source.preprocessing = "imagenet"
+  source.cache = False
+  config.l2tl.steps_per_epoch = 500
+  config.l2tl.policy_batch_size = 1024
+  config.l2tl.batch_multiplier = 5
+  return config

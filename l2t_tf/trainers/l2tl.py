@@ -1,0 +1,208 @@
+"""JointTransfer: L2TL, joint source/target training with an RL-weighted source loss.
+
+One `train_step` per iteration (Zhu et al., "Learning to Transfer Learn", Sec. 4):
+  (1) with the policy fixed, sample lambda(y) for every source class and
+      alpha_s; keep the B_S of the M_S * B_S source examples whose classes
+      weigh most; one SGD step on the encoder g and both heads on
+          alpha_s * mean_j lambda(y_j) L_S(x_j) + mean_k L_T(x'_k)
+      (Eq. 1 with each sum divided by its batch size);
+  (2) reward R = the target metric on a validation batch, the encoder in
+      evaluation mode; advantage A = R - b; one Adam step on the policy by
+      REINFORCE with an entropy bonus; then b <- (1 - gamma) b + gamma R.
+The first `pretrain_steps` iterations train on the source alone (Eq. 3's
+schedule: lambda = 1, alpha_s = 1, no target loss, no policy step), with a
+train step of their own.
+"""
+import keras
+from keras import ops
+import tensorflow as tf
+
+from l2t_tf.trainers.l2t_ww import cross_entropy
+from l2t_tf.transfer import policy as policy_lib
+
+# learned: the paper. random: lambda drawn from the untrained (uniform) policy.
+# uniform: lambda = 1 for every class. Both still learn alpha_s, as in the
+# paper's ablation (Fig. 4). finetune: alpha_s = 0 after pre-training.
+POLICIES = ("learned", "random", "uniform", "finetune")
+
+
+class JointTransfer(keras.Model):
+  """Trains a shared encoder with a target head and a source head (L2TL).
+
+  Args:
+    target: x -> target logits (encoder g + head h_T): what gets exported.
+    joint: x -> [target logits, source logits], sharing g with `target`.
+    class_policy: the policy over lambda(y) and alpha_s.
+    mode: one of POLICIES.
+    source_batch_size: B_S, the source examples trained on per step (the
+      stream delivers M_S * B_S).
+    reward: 'accuracy' or 'auc' (see policy.REWARDS).
+    baseline_decay: gamma of the moving-average baseline.
+    entropy_weight: weight of the policy's entropy bonus.
+    pretrain_steps: N_S, source-only steps before the joint training.
+    seed: of the action sampling (stateless, per step).
+  """
+
+  def __init__(self, target: keras.Model, joint: keras.Model,
+               class_policy: policy_lib.ClassWeightPolicy, mode: str = "learned",
+               source_batch_size: int = 32, reward: str = "accuracy",
+               baseline_decay: float = 0.05, entropy_weight: float = 0.0,
+               pretrain_steps: int = 0, seed: int = 0, **kwargs):
+    super().__init__(**kwargs)
+    if mode not in POLICIES:
+      raise ValueError(f"mode must be one of {POLICIES}, got {mode!r}")
+    self.target, self.joint, self.policy = target, joint, class_policy
+    self.mode, self.source_batch_size = mode, source_batch_size
+    self.reward_fn = policy_lib.REWARDS[reward]
+    self.baseline_decay, self.entropy_weight = baseline_decay, entropy_weight
+    self.pretrain_steps, self.seed = pretrain_steps, seed
+    self.pretraining = pretrain_steps > 0  # kept current by `_Phases`
+    # Replicas compute the same baseline, so the first one's value is kept.
+    self.baseline = self.add_weight((), initializer="zeros", trainable=False,
+                                    name="baseline",
+                                    aggregation="only_first_replica")
+    self.loss_tracker = keras.metrics.Mean(name="loss")
+    self.target_tracker = keras.metrics.Mean(name="loss_target")
+    self.source_tracker = keras.metrics.Mean(name="loss_source")
+    self.reward_tracker = keras.metrics.Mean(name="reward")
+    self.alpha_tracker = keras.metrics.Mean(name="alpha")
+    self.accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    # Every sub-model is built: without this Keras would build the model by
+    # calling it on the first part of a training element, (images, labels).
+    self.built = True
+
+  def call(self, images, training=False):
+    return self.target(images, training=training)
+
+  def fit(self, *args, callbacks=None, **kwargs):
+    """Keras's fit, switching from the pre-training to the joint step on time."""
+    return super().fit(*args, callbacks=[_Phases(), *(callbacks or [])], **kwargs)
+
+  def compile(self, optimizer, meta_optimizer, jit_compile: bool = False):
+    """`optimizer` trains g, h_S, h_T; `meta_optimizer` (Adam) trains the policy.
+
+    Both are built here, inside the strategy scope (see LearnedTransfer.compile).
+    """
+    super().compile(optimizer=optimizer, jit_compile=jit_compile)
+    self.meta_optimizer = meta_optimizer
+    optimizer.build(self.joint.trainable_variables)
+    meta_optimizer.build(self.policy.trainable_variables)
+
+  @property
+  def metrics(self):
+    return [self.loss_tracker, self.target_tracker, self.source_tracker,
+            self.reward_tracker, self.alpha_tracker, self.accuracy]
+
+  def train_step(self, data):
+    (target_images, target_labels), (source_images, source_labels), validation = data
+    step = self.optimizer.iterations  # before this step's update
+    actions = self.policy.sample(tf.stack([tf.constant(self.seed, tf.int64),
+                                           ops.cast(step, "int64")]))
+    class_weights, alpha = self.weights_of(actions)
+
+    # (1) The gradient step on g, h_S, h_T with the policy fixed.
+    example_weights = ops.take(class_weights, source_labels)
+    # Under a strategy each replica keeps its share of B_S from its own share
+    # of the M_S * B_S examples.
+    top = policy_lib.select_top(example_weights,
+                                self.source_batch_size // self._replicas())
+    source_images = ops.take(source_images, top, axis=0)
+    source_labels = ops.take(source_labels, top, axis=0)
+    example_weights = ops.take(example_weights, top, axis=0)
+    # Fine-tuning's target phase leaves the source out of the encoder's pass
+    # entirely (its BatchNorm statistics included).
+    uses_source = self.pretraining or self.mode != "finetune"
+    images = (ops.concatenate([target_images, source_images], axis=0)
+              if uses_source else target_images)
+    count = ops.shape(target_images)[0]
+    theta = self.joint.trainable_variables
+    with tf.GradientTape() as tape:
+      # One pass of both batches through the shared encoder.
+      target_logits, source_logits = self.joint(images, training=True)
+      target_logits, source_logits = target_logits[:count], source_logits[count:]
+      loss_target = cross_entropy(target_labels, target_logits)
+      loss_source = (ops.mean(example_weights * keras.losses.sparse_categorical_crossentropy(
+          source_labels, source_logits, from_logits=True)) if uses_source
+                     else ops.zeros(()))
+      loss = alpha * loss_source + (0.0 if self.pretraining else loss_target)
+      scaled = loss / self._replicas()
+    grads = tape.gradient(scaled, theta)
+    self.optimizer.apply([ops.zeros_like(v) if g is None else g
+                          for g, v in zip(grads, theta)], theta)
+
+    # (2) The policy step, from the reward of the updated encoder.
+    if self.mode != "finetune" and not self.pretraining:
+      self.policy_step(validation, actions)
+
+    self.loss_tracker.update_state(loss)
+    self.target_tracker.update_state(loss_target)
+    self.source_tracker.update_state(loss_source)
+    self.alpha_tracker.update_state(alpha)
+    self.accuracy.update_state(target_labels, target_logits)
+    return {m.name: m.result() for m in self.metrics}
+
+  def test_step(self, data):
+    images, labels = data
+    logits = self.target(images, training=False)
+    self.loss_tracker.update_state(cross_entropy(labels, logits))
+    self.accuracy.update_state(labels, logits)
+    return {"loss": self.loss_tracker.result(), "accuracy": self.accuracy.result()}
+
+  # -- The pieces ------------------------------------------------------------
+  def weights_of(self, actions) -> tuple[tf.Tensor, tf.Tensor]:
+    """(lambda per source class, alpha_s) for this step's actions and mode."""
+    class_weights, alpha = self.policy.weights_of(*actions)
+    if self.pretraining or self.mode == "uniform":
+      class_weights = ops.ones_like(class_weights)
+    if self.pretraining:
+      alpha = ops.ones_like(alpha)
+    elif self.mode == "finetune":
+      alpha = ops.zeros_like(alpha)
+    return class_weights, alpha
+
+  def policy_step(self, validation, actions) -> tf.Tensor:
+    """REINFORCE on the policy with reward R, then the baseline update."""
+    images, labels = validation
+    reward = ops.cast(self.reward_fn(labels, self.target(images, training=False)),
+                      "float32")
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+      # Every replica must take the same policy step: average their rewards.
+      reward = context.all_reduce(tf.distribute.ReduceOp.MEAN, reward)
+    # The first reward starts the baseline (advantage 0) instead of b = 0,
+    # which would reward whatever the first actions were.
+    first = ops.equal(self.meta_optimizer.iterations, 0)
+    baseline = ops.where(first, reward, self.baseline)
+    variables = self.policy.trainable_variables
+    with tf.GradientTape() as tape:
+      loss = policy_lib.reinforce_loss(self.policy.log_prob(*actions),
+                                       reward - baseline, self.policy.entropy(),
+                                       self.entropy_weight) / self._replicas()
+    grads = tape.gradient(loss, variables)
+    if self.mode != "learned":  # random / uniform: lambda's policy stays fixed
+      grads = [ops.zeros_like(g) if v is self.policy.class_logits else g
+               for g, v in zip(grads, variables)]
+    self.meta_optimizer.apply(grads, variables)
+    self.baseline.assign(policy_lib.moving_average(baseline, reward,
+                                                   self.baseline_decay))
+    self.reward_tracker.update_state(reward)
+    return tf.constant(True)
+
+  def _replicas(self) -> int:
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+class _Phases(keras.callbacks.Callback):
+  """Retraces the train step when the pre-training steps are over.
+
+  The phase is a Python flag read while tracing, not a `tf.cond`: under
+  MirroredStrategy a cond around the policy step (an all-reduce and an
+  optimizer update) fails with a `merge_call` error.
+  """
+
+  def on_train_batch_begin(self, batch, logs=None):
+    model = self.model
+    pretraining = int(model.optimizer.iterations.numpy()) < model.pretrain_steps
+    if pretraining != model.pretraining:
+      model.pretraining = pretraining
+      model.make_train_function(force=True)

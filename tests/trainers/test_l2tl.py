@@ -1,0 +1,163 @@
+"""JointTransfer (L2TL): Eq. 1 with top-B_S selection, the baseline, the policy modes."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tiny
+from l2t_tf import optim
+from l2t_tf.trainers.l2t_ww import cross_entropy
+from l2t_tf.trainers.l2tl import JointTransfer
+from l2t_tf.transfer import policy as policy_lib
+
+SOURCE_CLASSES, SOURCE_BATCH, MULTIPLIER = 4, 4, 2
+
+
+def _model(mode="learned", pretrain_steps=0, policy_lr=0.05, l2=1e-4,
+           batch_norm=True, source_batch=SOURCE_BATCH):
+  keras.utils.set_random_seed(0)
+  target = tiny.target(classes=3, batch_norm=batch_norm)
+  features = target.layers[-1].input
+  joint = keras.Model(target.inputs, [target.output, keras.layers.Dense(
+      SOURCE_CLASSES, name="source_logits")(features)])
+  model = JointTransfer(target, joint,
+                        policy_lib.ClassWeightPolicy(SOURCE_CLASSES, actions=11,
+                                                     alpha_actions=5),
+                        mode=mode, source_batch_size=source_batch,
+                        baseline_decay=0.05, entropy_weight=1e-3,
+                        pretrain_steps=pretrain_steps, seed=7)
+  model.compile(optim.SGDL2(learning_rate=0.05, momentum=0.9, l2=l2),
+                optim.AdamL2(learning_rate=policy_lr))
+  return model
+
+
+def _data(seed=0, source_count=SOURCE_BATCH * MULTIPLIER):
+  target = tiny.batch(6, classes=3, seed=seed)
+  images, _ = tiny.batch(source_count, seed=seed + 1)
+  source = (images, np.arange(source_count) % SOURCE_CLASSES)
+  validation = tiny.batch(6, classes=3, seed=seed + 2)
+  return tuple(tuple(tf.constant(a) for a in part)
+               for part in (target, source, validation))
+
+
+def _train(model, data, steps=1):
+  dataset = tf.data.Dataset.from_tensors(data).repeat(steps)
+  return model.fit(dataset, epochs=1, verbose=0).history
+
+
+def test_loss_is_eq1_on_the_top_weighted_source_examples():
+  model = _model()
+  data = _data()
+  (target_images, target_labels), (source_images, source_labels), _ = data
+  # What the first step samples, and an independent top-B_S selection.
+  class_actions, alpha_action = model.policy.sample(tf.constant([7, 0], tf.int64))
+  class_weights = np.asarray(class_actions) / 10
+  alpha = float(alpha_action) * 0.5 / 4
+  weights = class_weights[source_labels.numpy()]
+  chosen = np.argsort(-weights, kind="stable")[:SOURCE_BATCH]
+  target_logits, source_logits = model.joint(tf.concat(
+      [target_images, tf.gather(source_images, chosen)], 0), training=True)
+  ce = keras.losses.sparse_categorical_crossentropy
+  expected = (alpha * np.mean(weights[chosen] * ce(
+      source_labels.numpy()[chosen], source_logits[6:], from_logits=True))
+              + np.mean(ce(target_labels, target_logits[:6], from_logits=True)))
+  history = _train(model, data)
+  assert history["loss"][0] == pytest.approx(float(expected), rel=1e-5)
+  assert history["alpha"][0] == pytest.approx(alpha)
+
+
+def test_baseline_follows_the_moving_average_of_rewards():
+  model = _model()
+  reward = tf.Variable(0.0)
+  model.reward_fn = lambda labels, logits: tf.identity(reward)
+  data = _data()
+  reward.assign(0.4)
+  _train(model, data)
+  assert float(model.baseline) == pytest.approx(0.4)  # the first reward starts it
+  reward.assign(0.9)
+  _train(model, data)
+  assert float(model.baseline) == pytest.approx(0.95 * 0.4 + 0.05 * 0.9)
+
+
+def test_a_reward_that_favours_one_class_makes_it_weigh_most():
+  model = _model(policy_lr=0.05)
+  favoured = 2
+  _, _, validation = _data()
+  weight = tf.Variable(0.0)
+  model.reward_fn = lambda labels, logits: tf.identity(weight)
+  step = tf.function(model.policy_step)
+  for i in range(300):
+    actions = model.policy.sample(tf.constant([1, i], tf.int64))
+    weight.assign(model.policy.weights_of(*actions)[0][favoured])
+    step(validation, actions)
+  expected = model.policy.expected_class_weights().numpy()
+  assert expected.argmax() == favoured and expected[favoured] > 0.8, expected
+
+
+@pytest.mark.parametrize("mode", ["learned", "random", "uniform", "finetune"])
+def test_which_parts_each_policy_mode_trains(mode):
+  model = _model(mode)
+  # A reward that varies from step to step (accuracy on 6 images would not).
+  model.reward_fn = lambda labels, logits: -cross_entropy(labels, logits)
+  class_logits = model.policy.class_logits.numpy().copy()
+  alpha_logits = model.policy.alpha_logits.numpy().copy()
+  target_weights = [w.copy() for w in model.target.get_weights()]
+  _train(model, _data(), steps=3)
+  moved = lambda a, b: not np.allclose(a, b)
+  assert moved(class_logits, model.policy.class_logits.numpy()) == (mode == "learned")
+  assert moved(alpha_logits, model.policy.alpha_logits.numpy()) == (mode != "finetune")
+  assert any(moved(a, b) for a, b in zip(target_weights, model.target.get_weights()))
+
+
+def test_pretraining_trains_on_the_source_alone():
+  model = _model(pretrain_steps=2, l2=0.0)
+  head = model.target.layers[-1].get_weights()
+  policy = [v.numpy().copy() for v in model.policy.trainable_variables]
+  encoder = model.target.get_layer("c1_conv").get_weights()[0].copy()
+  history = _train(model, _data(), steps=2)
+  assert history["alpha"][0] == 1.0
+  for a, b in zip(head, model.target.layers[-1].get_weights()):  # no target loss
+    np.testing.assert_array_equal(a, b)
+  for a, v in zip(policy, model.policy.trainable_variables):  # no policy step
+    np.testing.assert_array_equal(a, v.numpy())
+  assert not np.allclose(encoder, model.target.get_layer("c1_conv").get_weights()[0])
+
+
+def test_mirrored_strategy_matches_single_device():
+  """Two replicas equal one device on the same global batches (no BatchNorm;
+  M_S = 1, so that every source example is kept on both)."""
+  data = _data(source_count=8)
+  dataset = tf.data.Dataset.from_tensors(data).repeat(2)
+
+  def train(strategy):
+    with strategy.scope():
+      model = _model(batch_norm=False, source_batch=8)
+      # A reward that varies from step to step, so that the policy moves.
+      model.reward_fn = lambda labels, logits: -cross_entropy(labels, logits)
+    model.fit(dataset, epochs=1, verbose=0)
+    return [v.numpy() for v in model.joint.weights + model.policy.weights
+            + [model.baseline]]
+
+  single = train(tf.distribute.get_strategy())
+  mirrored = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
+  for a, b in zip(single, mirrored, strict=True):
+    np.testing.assert_allclose(a, b, atol=1e-5)
+  assert np.abs(single[-3]).max() > 0  # the policy's class logits moved
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_compiled_step_matches_eager(jit_compile):
+  """The same step math in eager, graph and XLA mode (with fixed actions: XLA's
+  random numbers differ from TF's for the same seed)."""
+  eager, compiled = _model(), _model()
+  for model in (eager, compiled):
+    model.policy.sample = lambda seed: (tf.constant([3, 9, 0, 5]), tf.constant(2))
+  eager.compile(eager.optimizer, eager.meta_optimizer)
+  eager.run_eagerly = True
+  compiled.compile(compiled.optimizer, compiled.meta_optimizer,
+                   jit_compile=jit_compile)
+  data = _data()
+  for model in (eager, compiled):
+    _train(model, data, steps=2)
+  for a, b in zip(eager.weights, compiled.weights, strict=True):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), atol=2e-5)
