@@ -45,11 +45,27 @@ def make_strategy(setting: str) -> tf.distribute.Strategy:
     if not cluster:
       raise UserError("train.strategy='multi_worker' but TF_CONFIG names no "
                       "cluster", "set TF_CONFIG on every worker (README)")
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    return _once(tf.distribute.MultiWorkerMirroredStrategy)
   if setting == "mirrored" or (
       setting == "auto" and len(tf.config.list_physical_devices("GPU")) > 1):
-    return tf.distribute.MirroredStrategy()
+    return _once(tf.distribute.MirroredStrategy)
   return tf.distribute.get_strategy()
+
+
+_made: dict = {}
+
+
+def _once(kind) -> tf.distribute.Strategy:
+  """One strategy of each kind per process, reused by every run in it.
+
+  A second MirroredStrategy in the same process reuses the first one's
+  collective instance keys, and its first all-reduce then fails with "Shape
+  mismatch in the collective instance" (seen when a comparison or grid ran
+  several methods under train.strategy='mirrored').
+  """
+  if kind not in _made:
+    _made[kind] = kind()
+  return _made[kind]
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:

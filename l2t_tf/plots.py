@@ -151,8 +151,10 @@ def source_class_weights(ranking: dict, top: int = 30):
   figure, ax = plt.subplots(figsize=(7, 0.3 * len(classes) + 1.2))
   ax.barh([c["class"] for c in classes][::-1],
           [c["expected_weight"] for c in classes][::-1], color="tab:blue")
+  ax.axvline(0.5, color="grey", linestyle="--", label="untrained (uniform) policy")
   ax.set_xlim(0, 1)
   ax.set_xlabel("expected source-class weight E[lambda(y)]")
+  ax.legend(loc="lower right", fontsize=8)
   ax.set_title(f"L2TL source classes (expected alpha_s "
                f"{ranking['expected_alpha']:.3f})")
   return figure

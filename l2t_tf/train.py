@@ -168,7 +168,7 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
     workdir_lib.write_json(workdir, "lambdas.json",
                            analysis.lambda_statistics(model, datasets.val))
     visualise.write_plots(model, datasets.val, history, workdir)
-  if hasattr(model, "policy"):
+  if getattr(model, "learns_policy", False):
     ranking = analysis.source_class_ranking(model.policy, source_classes)
     workdir_lib.write_json(workdir, "source_class_weights.json", ranking)
     plots.save(plots.source_class_weights(ranking),

@@ -1,4 +1,4 @@
-"""Test set-up: quiet TF, two logical CPUs (for MirroredStrategy tests), slow marker."""
+"""Test set-up: quiet TF, two logical CPUs and one MirroredStrategy over them."""
 import os
 import sys
 
@@ -23,3 +23,10 @@ def float64():
   yield
   keras.config.set_floatx("float32")
   keras.config.set_dtype_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def mirrored():
+  """One MirroredStrategy over the two logical CPUs for the whole session: a
+  second one in the same process would clash with the first's collectives."""
+  return tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"])

@@ -89,6 +89,11 @@ class JointTransfer(keras.Model):
     meta_optimizer.build(self.policy.trainable_variables)
 
   @property
+  def learns_policy(self) -> bool:
+    """Whether any of the policy is trained (all modes but fine-tuning)."""
+    return self.mode != "finetune"
+
+  @property
   def metrics(self):
     return [self.loss_tracker, self.target_tracker, self.source_tracker,
             self.reward_tracker, self.alpha_tracker, self.accuracy]
@@ -121,9 +126,9 @@ class JointTransfer(keras.Model):
       target_logits, source_logits = self.joint(images, training=True)
       target_logits, source_logits = target_logits[:count], source_logits[count:]
       loss_target = cross_entropy(target_labels, target_logits)
-      loss_source = (ops.mean(example_weights * keras.losses.sparse_categorical_crossentropy(
-          source_labels, source_logits, from_logits=True)) if uses_source
-                     else ops.zeros(()))
+      loss_source = (_weighted_cross_entropy(source_labels, source_logits,
+                                             example_weights)
+                     if uses_source else ops.zeros(()))
       loss = alpha * loss_source + (0.0 if self.pretraining else loss_target)
       scaled = loss / self._replicas()
     grads = tape.gradient(scaled, theta)
@@ -131,7 +136,7 @@ class JointTransfer(keras.Model):
                           for g, v in zip(grads, theta)], theta)
 
     # (2) The policy step, from the reward of the updated encoder.
-    if self.mode != "finetune" and not self.pretraining:
+    if self.learns_policy and not self.pretraining:
       self.policy_step(validation, actions)
 
     self.loss_tracker.update_state(loss)
@@ -190,6 +195,12 @@ class JointTransfer(keras.Model):
 
   def _replicas(self) -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def _weighted_cross_entropy(labels, logits, weights) -> tf.Tensor:
+  """mean_j w_j CE(logits_j, y_j): the source term of Eq. 1 (before alpha_s)."""
+  return ops.mean(weights * keras.losses.sparse_categorical_crossentropy(
+      labels, logits, from_logits=True))
 
 
 class _Phases(keras.callbacks.Callback):

@@ -156,7 +156,7 @@ def test_compiled_step_matches_eager(float64, jit_compile):
                atol=1e-10)
 
 
-def test_mirrored_strategy_matches_single_device():
+def test_mirrored_strategy_matches_single_device(mirrored):
   """Two replicas of 4 examples equal one device on the same global batch of 8."""
   images, labels = tiny.batch(n=8)
   dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(8)
@@ -168,7 +168,7 @@ def test_mirrored_strategy_matches_single_device():
     return _state(model)
 
   single = train(tf.distribute.get_strategy())
-  mirrored = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
+  mirrored = train(mirrored)
   _assert_same(single["theta"], mirrored["theta"], atol=1e-5)
   _assert_same(single["phi"], mirrored["phi"], atol=1e-5)
   assert any(not np.allclose(a, b) for a, b in zip(single["phi"],

@@ -123,7 +123,7 @@ def test_pretraining_trains_on_the_source_alone():
   assert not np.allclose(encoder, model.target.get_layer("c1_conv").get_weights()[0])
 
 
-def test_mirrored_strategy_matches_single_device():
+def test_mirrored_strategy_matches_single_device(mirrored):
   """Two replicas equal one device on the same global batches (no BatchNorm;
   M_S = 1, so that every source example is kept on both)."""
   data = _data(source_count=8)
@@ -139,7 +139,7 @@ def test_mirrored_strategy_matches_single_device():
             + [model.baseline]]
 
   single = train(tf.distribute.get_strategy())
-  mirrored = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
+  mirrored = train(mirrored)
   for a, b in zip(single, mirrored, strict=True):
     np.testing.assert_allclose(a, b, atol=1e-5)
   assert np.abs(single[-3]).max() > 0  # the policy's class logits moved
