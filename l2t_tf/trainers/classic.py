@@ -15,13 +15,10 @@ import keras
 from keras import ops
 import tensorflow as tf
 
+from l2t_tf.trainers import common
 from l2t_tf.transfer import attention, distillation
 from l2t_tf.transfer.pairs import Pair
 
-
-def cross_entropy(labels, logits) -> tf.Tensor:
-  return ops.mean(keras.losses.sparse_categorical_crossentropy(
-      labels, logits, from_logits=True))
 
 
 class HandCrafted(keras.Model):
@@ -70,7 +67,7 @@ class HandCrafted(keras.Model):
     with tf.GradientTape() as tape:
       logits, *rest = self._student_outputs(images)
       transfer = self.transfer_loss(images, source_logits, source_maps, logits, rest)
-      loss_org = cross_entropy(labels, logits)
+      loss_org = common.cross_entropy(labels, logits)
       loss = (loss_org + transfer) / tf.distribute.get_strategy().num_replicas_in_sync
     grads = tape.gradient(loss, theta)
     self.optimizer.apply([ops.zeros_like(v) if g is None else g
@@ -86,11 +83,7 @@ class HandCrafted(keras.Model):
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
   def test_step(self, data):
-    images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-    logits = self.target(images, training=False)
-    self.loss_tracker.update_state(cross_entropy(labels, logits))
-    self.accuracy.update_state(labels, logits)
-    return {"loss": self.loss_tracker.result(), "accuracy": self.accuracy.result()}
+    return common.target_test_step(self, data)
 
   def transfer_loss(self, images, source_logits, source_maps, logits, rest):
     """The weighted sum of the switched-on hand-crafted losses."""

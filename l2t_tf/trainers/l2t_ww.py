@@ -15,7 +15,7 @@ import keras
 from keras import ops
 import tensorflow as tf
 
-from l2t_tf.trainers import lookahead
+from l2t_tf.trainers import common, lookahead
 from l2t_tf.transfer import losses
 from l2t_tf.transfer.meta_networks import MetaNetworks
 from l2t_tf.transfer.pairs import Pair
@@ -27,10 +27,6 @@ def _snapshot(variable) -> tf.Tensor:
   """The current value of a (Keras) variable as a plain tensor."""
   return tf.identity(getattr(variable, "value", variable))
 
-
-def cross_entropy(labels, logits) -> tf.Tensor:
-  return ops.mean(keras.losses.sparse_categorical_crossentropy(
-      labels, logits, from_logits=True))
 
 
 class LearnedTransfer(keras.Model):
@@ -106,7 +102,7 @@ class LearnedTransfer(keras.Model):
     theta = self.student.trainable_variables
     with tf.GradientTape() as tape:
       logits, *regressed = self.student(images, training=True)
-      loss_org = cross_entropy(labels, logits)
+      loss_org = common.cross_entropy(labels, logits)
       loss_wfm, _ = losses.weighted_feature_matching(
           regressed, sources, channel_weights, pair_weights, self.beta)
       loss = (loss_org + loss_wfm) / self._replicas()
@@ -133,11 +129,7 @@ class LearnedTransfer(keras.Model):
             if not m.name.startswith("lambda_sq_")} | self._lambda_stds()
 
   def test_step(self, data):
-    images, labels = data
-    logits = self.target(images, training=False)
-    self.loss_tracker.update_state(cross_entropy(labels, logits))
-    self.accuracy.update_state(labels, logits)
-    return {"loss": self.loss_tracker.result(), "accuracy": self.accuracy.result()}
+    return common.target_test_step(self, data)
 
   # -- The pieces of Algorithm 1 ---------------------------------------------
   def source_features(self, images, stop_gradient: bool = True):
@@ -188,11 +180,11 @@ class LearnedTransfer(keras.Model):
       loss, _ = losses.weighted_feature_matching(
           regressed, sources, channel_weights, pair_weights, self.beta)
       if self.scheme == "two_stage":
-        loss += cross_entropy(labels, logits)
+        loss += common.cross_entropy(labels, logits)
       return loss / replicas
 
     def label_loss(params):
-      return cross_entropy(labels, forward(params)[0]) / replicas
+      return common.cross_entropy(labels, forward(params)[0]) / replicas
 
     params, velocity = theta0, velocity0
     for _ in range(self.inner_steps):

@@ -17,7 +17,7 @@ import keras
 from keras import ops
 import tensorflow as tf
 
-from l2t_tf.trainers.l2t_ww import cross_entropy
+from l2t_tf.trainers import common
 from l2t_tf.transfer import policy as policy_lib
 
 # learned: the paper. random: lambda drawn from the untrained (uniform) policy.
@@ -125,7 +125,7 @@ class JointTransfer(keras.Model):
       # One pass of both batches through the shared encoder.
       target_logits, source_logits = self.joint(images, training=True)
       target_logits, source_logits = target_logits[:count], source_logits[count:]
-      loss_target = cross_entropy(target_labels, target_logits)
+      loss_target = common.cross_entropy(target_labels, target_logits)
       loss_source = (_weighted_cross_entropy(source_labels, source_logits,
                                              example_weights)
                      if uses_source else ops.zeros(()))
@@ -147,11 +147,7 @@ class JointTransfer(keras.Model):
     return {m.name: m.result() for m in self.metrics}
 
   def test_step(self, data):
-    images, labels = data
-    logits = self.target(images, training=False)
-    self.loss_tracker.update_state(cross_entropy(labels, logits))
-    self.accuracy.update_state(labels, logits)
-    return {"loss": self.loss_tracker.result(), "accuracy": self.accuracy.result()}
+    return common.target_test_step(self, data)
 
   # -- The pieces ------------------------------------------------------------
   def weights_of(self, actions) -> tuple[tf.Tensor, tf.Tensor]:

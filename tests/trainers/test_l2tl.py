@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import tiny
 from l2t_tf import optim
-from l2t_tf.trainers.l2t_ww import cross_entropy
+from l2t_tf.trainers.common import cross_entropy
 from l2t_tf.trainers.l2tl import JointTransfer
 from l2t_tf.transfer import policy as policy_lib
 

@@ -1,0 +1,20 @@
+"""What every trainer shares: the label loss, and evaluating the target alone."""
+import keras
+from keras import ops
+import tensorflow as tf
+
+
+def cross_entropy(labels, logits) -> tf.Tensor:
+  """Mean sparse cross-entropy of logits."""
+  return ops.mean(keras.losses.sparse_categorical_crossentropy(
+      labels, logits, from_logits=True))
+
+
+def target_test_step(model: keras.Model, data) -> dict:
+  """A trainer's `test_step`: loss and accuracy of `model.target` alone, the
+  network that gets exported (no regressors, heads or sources)."""
+  images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+  logits = model.target(images, training=False)
+  model.loss_tracker.update_state(cross_entropy(labels, logits))
+  model.accuracy.update_state(labels, logits)
+  return {"loss": model.loss_tracker.result(), "accuracy": model.accuracy.result()}
