@@ -44,6 +44,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.train.batch_size = 128
   config.train.epochs = 200
   config.train.learning_rate = 0.1
+  config.train.warmup_epochs = 0     # linear lr warm-up (0: the paper's schedule)
   config.train.momentum = 0.9
   config.train.weight_decay = 1e-4
   config.train.jit_compile = "auto"  # auto (XLA on GPU only) | true | false

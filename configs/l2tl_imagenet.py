@@ -6,8 +6,8 @@ Target: Oxford-IIIT Pets (TFDS oxford_iiit_pet; 20 images per class held out
 for the reward). Encoder: Inception-V3 with ImageNet weights, so no source
 pre-training steps. B_S = B_T = 256, B_P = 1024, M_S = 5, n = 11, n' = 100,
 beta = 0.5, gamma = 0.05, policy Adam 1e-4, target SGD momentum 0.9 for
-20,000 iterations (40 epochs of 500 steps), cosine decay (the paper's 2,000
-warm-up steps are not implemented).
+20,000 iterations (40 epochs of 500 steps): 2,000 warm-up steps (4 epochs),
+then cosine decay.
 
   python main.py --config=configs/l2tl_imagenet.py --workdir=runs/l2tl_pets \
       --config.l2tl.source_data.data_dir=DIR --config.data.data_dir=DIR
@@ -31,6 +31,7 @@ def get_config():
   config.train.epochs = 40
   config.train.learning_rate = 0.01  # searched in the paper; a middle value
   config.train.weight_decay = 4e-5
+  config.train.warmup_epochs = 4     # 2,000 steps
 
   source = config.l2tl.source_data
   source.source = "tfds"

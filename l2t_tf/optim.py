@@ -45,15 +45,23 @@ def steps_per_epoch(num_examples: int, batch_size: int) -> int:
 
 
 def target_optimizer(train_config, steps: int) -> SGDL2:
-  """SGD, momentum 0.9, weight decay 1e-4, lr 0.1 cosine-annealed over training."""
+  """SGD, momentum 0.9, weight decay 1e-4, lr 0.1 cosine-annealed over training
+  (after an optional linear warm-up, `train.warmup_epochs`: not in the paper)."""
   for field in ("learning_rate", "epochs"):
     if train_config[field] <= 0:
       raise UserError(f"train.{field} must be positive, got {train_config[field]}",
                       f"pass e.g. --config.train.{field}="
                       f"{0.1 if field == 'learning_rate' else 10}")
+  warmup = train_config.warmup_epochs * steps
+  if not 0 <= train_config.warmup_epochs < train_config.epochs:
+    raise UserError(f"train.warmup_epochs must be in [0, train.epochs), got "
+                    f"{train_config.warmup_epochs}", "use 0 (the paper) or a few epochs")
+  # With warm-up: 0 -> learning_rate linearly, then the cosine over the rest.
   schedule = keras.optimizers.schedules.CosineDecay(
-      initial_learning_rate=train_config.learning_rate,
-      decay_steps=train_config.epochs * steps)
+      initial_learning_rate=0.0 if warmup else train_config.learning_rate,
+      decay_steps=train_config.epochs * steps - warmup,
+      warmup_target=train_config.learning_rate if warmup else None,
+      warmup_steps=warmup)
   return SGDL2(learning_rate=schedule, momentum=train_config.momentum,
                l2=train_config.weight_decay)
 

@@ -141,6 +141,8 @@ BAD_INPUTS = {
     "negative batch size": (["--config.train.batch_size=-8"], "batch_size",
                             "finished"),
     "zero epochs": (["--config.train.epochs=0"], "train.epochs", "finished"),
+    "warm-up longer than training": (["--config.train.warmup_epochs=1"],
+                                     "warmup_epochs", "finished"),
     "unknown strategy": (["--config.train.strategy=tpu_pod"],
                          "unknown train.strategy", "finished"),
     "multi_worker without TF_CONFIG": (["--config.train.strategy=multi_worker"],
