@@ -48,6 +48,10 @@ def load(workdir: str):
                     "pass the --workdir of a training run")
   with open(path) as f:
     config = ml_collections.ConfigDict(json.load(f))
+  if config.method == "l2tl":
+    raise UserError(f"{workdir} ran l2tl, whose figure is written when training "
+                    "ends (plots/source_class_weights.png)",
+                    "finish the run by rerunning its training command")
   if methods.METHODS.get(config.method) is None:  # scratch and the hand-crafted
     raise UserError(f"{workdir} ran '{config.method}', which transfers nothing to "
                     "plot", "pass the workdir of an fm, l2t_w or l2t_ww run")

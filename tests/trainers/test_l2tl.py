@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tiny
-from l2t_tf import optim
+from l2t_tf import checkpoints, optim
 from l2t_tf.trainers.common import cross_entropy
 from l2t_tf.trainers.l2tl import JointTransfer
 from l2t_tf.transfer import policy as policy_lib
@@ -161,3 +161,13 @@ def test_compiled_step_matches_eager(jit_compile):
     _train(model, data, steps=2)
   for a, b in zip(eager.weights, compiled.weights, strict=True):
     np.testing.assert_allclose(a.numpy(), b.numpy(), atol=2e-5)
+
+
+def test_checkpoints_hold_the_policy_its_optimizer_and_the_baseline():
+  model = _model()
+  _train(model, _data())
+  saved = {id(v) for v in checkpoints.training_variables(model)}
+  for variable in (model.policy.class_logits, model.policy.alpha_logits,
+                   model.baseline, *model.joint.weights,
+                   *model.meta_optimizer.variables, *model.optimizer.variables):
+    assert id(variable) in saved, variable.path
