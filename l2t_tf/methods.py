@@ -109,9 +109,10 @@ def build_finetune(config, num_classes: int) -> keras.Model:
   return _new_classifier(load_source(paths[0]), num_classes)
 
 
-def _new_classifier(source: keras.Model, num_classes: int) -> keras.Model:
+def _new_classifier(source: keras.Model, num_classes: int,
+                    name: str = "logits") -> keras.Model:
   features = source.layers[-1].input  # what the source's classifier sees
-  logits = keras.layers.Dense(num_classes, name="logits")(features)
+  logits = keras.layers.Dense(num_classes, name=name)(features)
   return keras.Model(source.inputs, logits, name=f"finetuned_{source.name}")
 
 
@@ -164,8 +165,15 @@ def build_l2tl(config, num_classes: int, input_shape,
                     "use 0 (encoder already pretrained) or a number of steps")
   head = None
   if config.transfer.source_paths:
-    source = load_source(config.transfer.source_paths[0])
-    target = _new_classifier(source, num_classes)
+    path = config.transfer.source_paths[0]
+    source = load_source(path)
+    if tuple(source.input_shape[1:]) != tuple(input_shape):
+      raise UserError(f"source {path} takes inputs {source.input_shape[1:]} but "
+                      f"the data gives {tuple(input_shape)}",
+                      "set data.image_size/channels (and l2tl.source_data's) to "
+                      "the source's input")
+    # Its own name: the source's classifier may join the model as h_S.
+    target = _new_classifier(source, num_classes, name="target_logits")
     if source.output_shape[-1] == source_classes:
       head = source.layers[-1]
   else:

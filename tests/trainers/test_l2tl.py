@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 import tiny
-from l2t_tf import checkpoints, optim
+from l2t_tf import checkpoints, methods, optim
+from l2t_tf.errors import UserError
 from l2t_tf.trainers.common import cross_entropy
 from l2t_tf.trainers.l2tl import JointTransfer
 from l2t_tf.transfer import policy as policy_lib
@@ -171,3 +172,20 @@ def test_checkpoints_hold_the_policy_its_optimizer_and_the_baseline():
                    model.baseline, *model.joint.weights,
                    *model.meta_optimizer.variables, *model.optimizer.variables):
     assert id(variable) in saved, variable.path
+
+
+def test_a_pretrained_source_network_gives_the_encoder_and_source_head():
+  from configs import quickstart  # pylint: disable=g-import-not-at-top
+  config = quickstart.get_config()  # its source: a 5-class ResNet-32, 32x32x3
+  config.method = "l2tl"
+  source = methods.load_source(config.transfer.source_paths[0])
+  model = methods.build_l2tl(config, 3, (32, 32, 3), source_classes=5)
+  # g and h_S are the source's weights; h_T is new.
+  encoder = model.target.get_layer(source.layers[1].name)
+  np.testing.assert_array_equal(encoder.get_weights()[0],
+                                source.layers[1].get_weights()[0])
+  assert model.target.output_shape[-1] == 3
+  images = np.zeros((2, 32, 32, 3), np.float32)
+  np.testing.assert_allclose(model.joint(images)[1], source(images), atol=1e-6)
+  with pytest.raises(UserError, match="takes inputs"):
+    methods.build_l2tl(config, 3, (28, 28, 1), source_classes=5)
