@@ -143,6 +143,11 @@ def build_handcrafted(config, target: keras.Model) -> HandCrafted:
                      temperature=transfer.temperature)
 
 
+def l2tl_source_batch_size(config) -> int:
+  """B_S: `l2tl.source_batch_size`, or the target's batch size when 0."""
+  return config.l2tl.source_batch_size or config.train.batch_size
+
+
 def build_l2tl(config, num_classes: int, input_shape,
                source_classes: int) -> JointTransfer:
   """The JointTransfer trainer: a target g + h_T plus a source head h_S on g.
@@ -187,7 +192,7 @@ def build_l2tl(config, num_classes: int, input_shape,
       name="policy")
   return JointTransfer(
       target, joint, class_policy, mode=l2tl.policy,
-      source_batch_size=l2tl.source_batch_size or config.train.batch_size,
+      source_batch_size=l2tl_source_batch_size(config),
       reward=l2tl.reward, baseline_decay=l2tl.baseline_decay,
       entropy_weight=l2tl.entropy_weight, pretrain_steps=l2tl.pretrain_steps,
       seed=config.seed)

@@ -64,8 +64,7 @@ def run(config, workdir: str) -> dict:
   source_classes = []
   if config.method == "l2tl":  # the source dataset joins the training stream
     datasets, source_classes = joint.add_source(
-        datasets, config.l2tl,
-        config.l2tl.source_batch_size or config.train.batch_size, config.seed)
+        datasets, config.l2tl, methods.l2tl_source_batch_size(config), config.seed)
   steps = datasets.steps_per_epoch
   jit_compile = distribution.resolve_jit_compile(config.train.jit_compile)
   with strategy.scope():

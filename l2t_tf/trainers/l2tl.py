@@ -105,20 +105,15 @@ class JointTransfer(keras.Model):
                                            ops.cast(step, "int64")]))
     class_weights, alpha = self.weights_of(actions)
 
-    # (1) The gradient step on g, h_S, h_T with the policy fixed.
-    example_weights = ops.take(class_weights, source_labels)
-    # Under a strategy each replica keeps its share of B_S from its own share
-    # of the M_S * B_S examples.
-    top = policy_lib.select_top(example_weights,
-                                self.source_batch_size // self._replicas())
-    source_images = ops.take(source_images, top, axis=0)
-    source_labels = ops.take(source_labels, top, axis=0)
-    example_weights = ops.take(example_weights, top, axis=0)
-    # Fine-tuning's target phase leaves the source out of the encoder's pass
-    # entirely (its BatchNorm statistics included).
+    # (1) The gradient step on g, h_S, h_T with the policy fixed. Fine-tuning's
+    # target phase leaves the source out of the encoder's pass entirely (its
+    # BatchNorm statistics included).
     uses_source = self.pretraining or self.mode != "finetune"
-    images = (ops.concatenate([target_images, source_images], axis=0)
-              if uses_source else target_images)
+    images = target_images
+    if uses_source:
+      source_images, source_labels, example_weights = self.select_source(
+          source_images, source_labels, class_weights)
+      images = ops.concatenate([target_images, source_images], axis=0)
     count = ops.shape(target_images)[0]
     theta = self.joint.trainable_variables
     with tf.GradientTape() as tape:
@@ -161,7 +156,16 @@ class JointTransfer(keras.Model):
       alpha = ops.zeros_like(alpha)
     return class_weights, alpha
 
-  def policy_step(self, validation, actions) -> tf.Tensor:
+  def select_source(self, images, labels, class_weights):
+    """The B_S of the M_S * B_S source examples whose classes weigh most, with
+    their weights. Under a strategy each replica keeps its share of B_S from
+    its own share of the examples."""
+    weights = ops.take(class_weights, labels)
+    top = policy_lib.select_top(weights, self.source_batch_size // self._replicas())
+    return (ops.take(images, top, axis=0), ops.take(labels, top, axis=0),
+            ops.take(weights, top, axis=0))
+
+  def policy_step(self, validation, actions) -> None:
     """REINFORCE on the policy with reward R, then the baseline update."""
     images, labels = validation
     reward = ops.cast(self.reward_fn(labels, self.target(images, training=False)),
@@ -187,7 +191,6 @@ class JointTransfer(keras.Model):
     self.baseline.assign(policy_lib.moving_average(baseline, reward,
                                                    self.baseline_decay))
     self.reward_tracker.update_state(reward)
-    return tf.constant(True)
 
   def _replicas(self) -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
@@ -209,6 +212,8 @@ class _Phases(keras.callbacks.Callback):
 
   def on_train_batch_begin(self, batch, logs=None):
     model = self.model
+    if not model.pretraining:  # iterations only grow: it cannot come back
+      return
     pretraining = int(model.optimizer.iterations.numpy()) < model.pretrain_steps
     if pretraining != model.pretraining:
       model.pretraining = pretraining
