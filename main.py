@@ -47,6 +47,8 @@ def _train() -> None:
       print(f"{method:>8}: test accuracy {100 * result['test_accuracy']:.2f}% "
             f"(best validation epoch {result['best_epoch']} of "
             f"{result['epochs']}, {result['seconds']:.0f} s)")
+      for warning in result.get("warnings", []):
+        print(f"{method:>8}: warning: {warning}")
 
 
 def _export() -> None:

@@ -39,6 +39,11 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.width = 1.0           # channel multiplier
   config.model.feature_layers = ()   # for 'keras:<Application>' models
   config.model.weights = ""          # for 'keras:<Application>': 'imagenet' or ''
+  # reference: the authors' PyTorch initialisers (He-normal fan-out convs,
+  # N(0, 0.01) VGG classifier, PyTorch's default dense/regressor init);
+  # keras: Keras's defaults (l2t_tf 0.1). See docs/results.md (issue #18).
+  config.model.init = "reference"
+  config.model.unbiased_moving_variance = False  # True: PyTorch's running var
 
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 128
@@ -46,6 +51,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.train.learning_rate = 0.1
   config.train.warmup_epochs = 0     # linear lr warm-up (0: the paper's schedule)
   config.train.momentum = 0.9
+  # pytorch: v <- m v + g, w <- w - lr v (the reference); keras: v <- m v - lr g.
+  config.train.momentum_rule = "pytorch"
+  config.train.schedule_unit = "step"  # cosine per step, or per epoch (reference)
   config.train.weight_decay = 1e-4
   config.train.jit_compile = "auto"  # auto (XLA on GPU only) | true | false
   config.train.strategy = "auto"     # auto | default | mirrored | multi_worker
@@ -59,6 +67,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.transfer.inner_steps = 2    # T
   config.transfer.scheme = "three_stage"  # three_stage | two_stage (Table 4)
   config.transfer.meta = "networks"  # networks | constants (Table 3)
+  config.transfer.where_init = "reference"  # reference | neutral (lambda = 1)
+  config.transfer.freeze_meta = False  # phi kept at its start: the ablation
   config.transfer.meta_learning_rate = 1e-4
   config.transfer.meta_weight_decay = 1e-4
   config.transfer.meta_every = 1     # meta step every k batches (1 = paper)

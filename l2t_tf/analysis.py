@@ -24,15 +24,39 @@ def entropy(weights: np.ndarray) -> np.ndarray:
 
 
 def lambda_statistics(model, dataset) -> dict:
-  """Per pair label: its points, and mean and std of lambda over `dataset`."""
-  lambdas, _ = meta_outputs(model, dataset)
+  """Per pair label: its points; mean and std of lambda over `dataset`; the mean
+  entropy of its channel weights and log C (the entropy of uniform weights)."""
+  lambdas, weights = meta_outputs(model, dataset)
   return {pair.label: {"source": pair.source.name, "target": pair.target.name,
                        "source_network": pair.source.network,
                        "source_index": pair.source.index,
                        "target_index": pair.target.index,
                        "mean": float(lambdas[:, p].mean()),
-                       "std": float(lambdas[:, p].std())}
+                       "std": float(lambdas[:, p].std()),
+                       "entropy": float(entropy(weights[p]).mean()),
+                       "log_channels": float(np.log(weights[p].shape[-1]))}
           for p, pair in enumerate(model.pairs)}
+
+
+LEARNED = ("mean", "std", "entropy")
+
+
+def with_start(final: dict, start: dict | None) -> dict:
+  """`final` statistics with, per pair, `init` (at step 0), `final` and `change`.
+
+  A value is learned only as far as it moved: `change` is final - init of the
+  mean lambda and of the channel-weight entropy.
+  """
+  merged = {}
+  for label, stats in final.items():
+    entry = dict(stats)
+    entry["final"] = {k: stats[k] for k in LEARNED}
+    if start and label in start:
+      entry["init"] = {k: start[label][k] for k in LEARNED}
+      entry["change"] = {"mean": stats["mean"] - start[label]["mean"],
+                         "entropy": stats["entropy"] - start[label]["entropy"]}
+    merged[label] = entry
+  return merged
 
 
 def saliency(model, images, uniform: bool) -> np.ndarray:

@@ -1,10 +1,12 @@
 """Callbacks: test evaluation, best-on-validation, NaN guard and checkpoints."""
 import math
 
+from absl import logging
 import keras
 import tensorflow as tf
 
 from l2t_tf import analysis, checkpoints
+from l2t_tf import workdir as workdir_lib
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
@@ -123,22 +125,86 @@ class Checkpointing(keras.callbacks.Callback):
 
 
 class MetaSummaries(keras.callbacks.Callback):
-  """TensorBoard, per epoch and pair: the histogram of lambda over the validation
-  set (`lambda/<pair>`) and the mean entropy of its channel weights
-  (`channel_weight_entropy/<pair>`; log C means uniform)."""
+  """What phi learned, per epoch and pair, against where it started.
 
-  def __init__(self, dataset, log_dir: str, guard: StopOnNonFinite | None = None):
+  At the first start of training (no checkpoint yet) it measures lambda and
+  the channel weights on the validation set and keeps them in
+  `<workdir>/meta_init.json`. Each epoch, in TensorBoard: the histogram of
+  lambda (`lambda/<pair>`), its mean and change from the start
+  (`lambda_mean/`, `lambda_change/`), the channel-weight entropy and its gap
+  to log C (`channel_weight_entropy/`, `entropy_gap/`; 0 means uniform), and
+  the per-pair meta-gradient norm, which it takes out of the epoch's logs
+  (the console line would otherwise carry one per pair).
+  """
+  def __init__(self, dataset, log_dir: str, workdir: str, fresh: bool,
+               guard: StopOnNonFinite | None = None):
     super().__init__()
-    self.dataset, self.guard = dataset, guard
+    self.dataset, self.guard, self.workdir, self.fresh = dataset, guard, workdir, fresh
     self.writer = tf.summary.create_file_writer(log_dir)
+    self.start: dict | None = None
+
+  def on_train_begin(self, logs=None):
+    self.start = workdir_lib.read_json(self.workdir, workdir_lib.META_INIT)
+    if self.start is None and self.fresh:
+      self.start = analysis.lambda_statistics(self.model, self.dataset)
+      workdir_lib.write_json(self.workdir, workdir_lib.META_INIT, self.start)
+      self.fresh = False
 
   def on_epoch_end(self, epoch, logs=None):
+    logs = logs if logs is not None else {}
+    norms = {k: logs.pop(k) for k in list(logs) if k.startswith("meta_grad_norm/")}
     if self.guard is not None and self.guard.failure:
       return
     lambdas, weights = analysis.meta_outputs(self.model, self.dataset)
     with self.writer.as_default(step=epoch):
+      for name, value in norms.items():
+        tf.summary.scalar(name, float(value))
       for p, pair in enumerate(self.model.pairs):
+        mean, entropy = float(lambdas[:, p].mean()), float(
+            analysis.entropy(weights[p]).mean())
         tf.summary.histogram(f"lambda/{pair.label}", lambdas[:, p])
-        tf.summary.scalar(f"channel_weight_entropy/{pair.label}",
-                          float(analysis.entropy(weights[p]).mean()))
+        tf.summary.scalar(f"lambda_mean/{pair.label}", mean)
+        tf.summary.scalar(f"channel_weight_entropy/{pair.label}", entropy)
+        tf.summary.scalar(f"entropy_gap/{pair.label}",
+                          math.log(weights[p].shape[-1]) - entropy)
+        if self.start and pair.label in self.start:
+          tf.summary.scalar(f"lambda_change/{pair.label}",
+                            mean - self.start[pair.label]["mean"])
     self.writer.flush()
+
+
+class ChanceWarning(keras.callbacks.Callback):
+  """Warns once when training accuracy stays near chance: a run that will not recover.
+
+  Near chance: below chance + a quarter of the way to 100 % (20 % + 20 points
+  for 5 classes). For the last `max(3, ceil(16 / steps_per_epoch))` epochs, so
+  that a healthy start over a few batches does not trigger it. The usual cause
+  is an early blow-up at a learning rate too high for a small dataset.
+  """
+
+  def __init__(self, num_classes: int, steps_per_epoch: int, learning_rate: float):
+    super().__init__()
+    chance = 1.0 / max(2, num_classes)
+    self.threshold = chance + 0.25 * (1.0 - chance)
+    self.patience = max(3, math.ceil(16 / max(1, steps_per_epoch)))
+    self.learning_rate = learning_rate
+    self.recent: list[float] = []
+    self.warnings: list[str] = []
+
+  def on_epoch_end(self, epoch, logs=None):
+    accuracy = (logs or {}).get("accuracy")
+    if accuracy is None or self.warnings:
+      return
+    self.recent = (self.recent + [float(accuracy)])[-self.patience:]
+    if len(self.recent) == self.patience and max(self.recent) < self.threshold:
+      message = (
+          f"training accuracy has stayed below {100 * self.threshold:.0f}% "
+          f"(near chance) for {self.patience} epochs (epochs "
+          f"{epoch + 2 - self.patience}-{epoch + 1}): the target is not learning. "
+          f"Likely cause: learning rate {self.learning_rate:g} is too high for "
+          "this dataset (an early blow-up it does not recover from). Options: "
+          "--config.train.warmup_epochs=5, a lower --config.train.learning_rate, "
+          "and the reference recipe (model.init='reference', "
+          "train.momentum_rule='pytorch', the defaults)")
+      self.warnings.append(message)
+      logging.warning("%s", message)

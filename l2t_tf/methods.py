@@ -6,13 +6,13 @@ import numpy as np
 
 from l2t_tf import optim
 from l2t_tf.errors import UserError
-from l2t_tf.models import backbones
+from l2t_tf.models import backbones, layers
 from l2t_tf.trainers.classic import HandCrafted
 from l2t_tf.trainers.l2t_ww import SCHEMES, LearnedTransfer
 from l2t_tf.trainers.l2tl import POLICIES, JointTransfer
 from l2t_tf.transfer import policy as policy_lib
 from l2t_tf.transfer import pairs as pairs_lib
-from l2t_tf.transfer.meta_networks import KINDS, MetaNetworks
+from l2t_tf.transfer.meta_networks import KINDS, WHERE_INITS, MetaNetworks
 
 # Learned-weight methods: method -> (learn what, learn where); None: no transfer.
 METHODS = {
@@ -32,8 +32,19 @@ HANDCRAFTED = {
 ALL_METHODS = sorted([*METHODS, *HANDCRAFTED, "finetune", "l2tl"])
 
 
-def load_source(path: str) -> keras.Model:
-  """A pretrained source network saved as a `.keras` file by this project."""
+DECOY = "decoy:"
+
+
+def load_source(path: str, calibration_images=None) -> keras.Model:
+  """A pretrained source network saved as a `.keras` file by this project.
+
+  `decoy:PATH` is a known-answer source (issue #13): PATH's architecture with
+  fresh random weights, its BatchNorm statistics set from `calibration_images`
+  (target images) so that its features have a trained network's scale. It
+  holds nothing learned, so L2T-ww should learn to weigh its pairs down.
+  """
+  if path.startswith(DECOY):
+    return _decoy(load_source(path[len(DECOY):]), calibration_images)
   if not path:
     raise UserError("this method needs a source network but transfer.source_paths "
                     "is empty", "pass --config.transfer.source_paths=\"('SRC.keras',)\"")
@@ -49,6 +60,20 @@ def load_source(path: str) -> keras.Model:
                     "(WORKDIR/model.keras)") from None
 
 
+def _decoy(source: keras.Model, calibration_images) -> keras.Model:
+  decoy = keras.models.clone_model(source)  # new weights from the initialisers
+  decoy.name = f"decoy_{source.name}"
+  if calibration_images is not None:
+    norms = [l for l in decoy.layers if isinstance(l, keras.layers.BatchNormalization)]
+    momenta = [l.momentum for l in norms]
+    for layer in norms:  # moving statistics := this batch's, layer after layer
+      layer.momentum = 0.0
+    decoy(calibration_images, training=True)
+    for layer, momentum in zip(norms, momenta):
+      layer.momentum = momentum
+  return decoy
+
+
 def _points(model: keras.Model, network: int, names=()) -> list[pairs_lib.Point]:
   extractor = backbones.feature_extractor(model, names)
   return [pairs_lib.Point(network, layer_name, i + 1, tuple(output.shape[1:]))
@@ -56,18 +81,22 @@ def _points(model: keras.Model, network: int, names=()) -> list[pairs_lib.Point]
               zip(names or backbones.feature_points(model), extractor.outputs[1:]))]
 
 
-def build_student(target: keras.Model, pairs) -> keras.Model:
+def build_student(target: keras.Model, pairs,
+                  recipe: layers.Recipe = layers.Recipe()) -> keras.Model:
   """x -> [logits, r(T^n(x)) per pair]: the target plus 1x1-conv regressors."""
   outputs = [target.output]
   for i, pair in enumerate(pairs):
     feature = target.get_layer(pair.target.name).output
-    outputs.append(keras.layers.Conv2D(pair.source.shape[-1], 1,
-                                       name=f"regressor_{i}_{pair.label}")(feature))
+    regressor = recipe.regressor(pair.source.shape[-1], pair.target.shape[-1],
+                                 name=f"regressor_{i}_{pair.label}")
+    outputs.append(regressor(feature))
   return keras.Model(target.inputs, outputs, name="student")
 
 
-def build_transfer(config, target: keras.Model) -> LearnedTransfer:
-  """The LearnedTransfer trainer for fm / l2t_w / l2t_ww."""
+def build_transfer(config, target: keras.Model,
+                   calibration_images=None) -> LearnedTransfer:
+  """The LearnedTransfer trainer for fm / l2t_w / l2t_ww (`calibration_images`:
+  target images for `decoy:` sources)."""
   transfer = config.transfer
   if transfer.scheme not in SCHEMES:
     raise UserError(f"unknown transfer.scheme '{transfer.scheme}'",
@@ -82,7 +111,7 @@ def build_transfer(config, target: keras.Model) -> LearnedTransfer:
     raise UserError(f"transfer.meta_every must be >= 1, got {transfer.meta_every}",
                     "use 1 (a meta step every batch, the paper) or k > 1")
   paths = list(transfer.source_paths) or [""]
-  sources = [load_source(path) for path in paths]
+  sources = [load_source(path, calibration_images) for path in paths]
   target_shape = tuple(target.input_shape[1:])
   for path, source in zip(paths, sources):
     if tuple(source.input_shape[1:]) != target_shape:
@@ -94,13 +123,19 @@ def build_transfer(config, target: keras.Model) -> LearnedTransfer:
   pairs = pairs_lib.build_pairs(transfer.matching, source_points, target_points,
                                 tuple(tuple(p) for p in transfer.pairs))
   learn_what, learn_where = METHODS[config.method]
+  if transfer.where_init not in WHERE_INITS:
+    raise UserError(f"unknown transfer.where_init '{transfer.where_init}'",
+                    f"use one of {list(WHERE_INITS)}")
   meta = MetaNetworks([p.source.shape[-1] for p in pairs], learn_what,
-                      learn_where, kind=transfer.meta, name="meta_networks")
+                      learn_where, kind=transfer.meta, where_init=transfer.where_init,
+                      name="meta_networks")
   extractors = [backbones.feature_extractor(source) for source in sources]
-  return LearnedTransfer(target, build_student(target, pairs), extractors, pairs,
+  student = build_student(target, pairs, layers.recipe_from_config(config.model))
+  return LearnedTransfer(target, student, extractors, pairs,
                          meta, beta=transfer.beta, inner_steps=transfer.inner_steps,
                          scheme=transfer.scheme, meta_every=transfer.meta_every,
-                         first_order=transfer.first_order)
+                         first_order=transfer.first_order,
+                         freeze_meta=transfer.freeze_meta)
 
 
 def build_finetune(config, num_classes: int) -> keras.Model:
@@ -200,10 +235,11 @@ def build_l2tl(config, num_classes: int, input_shape,
 
 def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
                 jit_compile: bool, source_classes: int = 0,
-                ) -> tuple[keras.Model, keras.Model]:
+                calibration_images=None) -> tuple[keras.Model, keras.Model]:
   """(trainer to `fit`, target network to save and export), compiled.
 
   `source_classes`: for l2tl, the classes of the source dataset.
+  `calibration_images`: target training images, for `decoy:` sources.
   """
   if config.method not in ALL_METHODS:
     raise UserError(f"unknown method '{config.method}'",
@@ -232,7 +268,7 @@ def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
     zeros = np.zeros((1, *input_shape), keras.config.floatx())
     target.test_on_batch(zeros, np.zeros((1,), np.int64))
     return target, target
-  model = build_transfer(config, target)
+  model = build_transfer(config, target, calibration_images)
   model.compile(optimizer, optim.meta_optimizer(config.transfer),
                 jit_compile=jit_compile)
   return model, target

@@ -30,7 +30,10 @@ def matching_graph(stats: dict, threshold: float = 0.1):
   """Fig. 3(d): a line per pair, width proportional to its mean lambda.
 
   `stats` is `analysis.lambda_statistics` (or lambdas.json); pairs whose mean
-  lambda is under `threshold` are left out.
+  lambda is under `threshold` are left out. Where `stats` holds the start
+  (`analysis.with_start`), each label also gives the change since step 0 and
+  the line is green (grew) or red (shrank), so that what was learned shows
+  apart from where it began.
   """
   sources, targets = _points(stats)
   source_y = {s[:2]: 1 - i / max(1, len(sources) - 1) for i, s in enumerate(sources)}
@@ -42,12 +45,16 @@ def matching_graph(stats: dict, threshold: float = 0.1):
       continue
     y0 = source_y[(v["source_network"], v["source_index"])]
     y1 = target_y[v["target_index"]]
-    ax.plot([0, 1], [y0, y1], color="tab:blue", alpha=0.7, solid_capstyle="round",
+    change = v.get("change", {}).get("mean")
+    color = ("tab:blue" if change is None or abs(change) < 0.01
+             else "tab:green" if change > 0 else "tab:red")
+    ax.plot([0, 1], [y0, y1], color=color, alpha=0.7, solid_capstyle="round",
             linewidth=8 * v["mean"] / largest, gid=label)
     # Labels sit at a point along the line that depends on the target, so the
     # labels of pairs that share a source do not overlap.
     t = 0.2 + 0.6 * (1 - y1)
-    ax.text(t, y0 + t * (y1 - y0), f"{v['mean']:.2f}",
+    text = f"{v['mean']:.2f}" + ("" if change is None else f" ({change:+.2f})")
+    ax.text(t, y0 + t * (y1 - y0), text,
             fontsize=7, ha="center", va="center", gid=label,
             bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
                   "alpha": 0.8})
@@ -62,13 +69,19 @@ def matching_graph(stats: dict, threshold: float = 0.1):
   ax.set_xlim(-0.9, 1.9)
   ax.set_ylim(-0.15, 1.15)
   ax.axis("off")
-  ax.set_title(f"Learned matching: mean lambda on validation (pairs < {threshold} "
-               "omitted)\nsource (left) -> target (right)", fontsize=9)
+  since = ("; (change since step 0): green grew, red shrank"
+           if any("change" in v for v in stats.values()) else "")
+  ax.set_title(f"Matching: mean lambda on validation (pairs < {threshold} "
+               f"omitted){since}\nsource (left) -> target (right)", fontsize=9)
   return figure
 
 
 def lambda_over_training(history: dict, stats: dict):
-  """Fig. 4: per source point, mean +- std of lambda against epoch, per target point."""
+  """Fig. 4: per source point, mean +- std of lambda against epoch, per target point.
+
+  Where `stats` holds the start (`analysis.with_start`), each curve begins
+  with a hollow marker at epoch 0: lambda before the first step.
+  """
   sources, _ = _points(stats)
   figure, axes = plt.subplots(1, len(sources), figsize=(3.2 * len(sources), 2.8),
                               squeeze=False, sharey=True)
@@ -82,9 +95,16 @@ def lambda_over_training(history: dict, stats: dict):
       line, = ax.plot(epochs, mean, label=f"target {v['target_index']}")
       ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(),
                       alpha=0.2)
-    ax.set_title(f"source {name}", fontsize=9)
+      if "init" in v:
+        ax.plot([0, 1], [v["init"]["mean"], mean[0]], color=line.get_color(),
+                linestyle=":")
+        ax.plot([0], [v["init"]["mean"]], marker="o", fillstyle="none",
+                color=line.get_color(), gid=f"start_{label}")
+    several = len({s[0] for s in sources}) > 1
+    ax.set_title(f"source {f's{network + 1} ' if several else ''}{name}",
+                 fontsize=9)
     ax.set_xlabel("epoch")
-  axes[0][0].set_ylabel("lambda (training batches)")
+  axes[0][0].set_ylabel("lambda (training batches;\no = validation, step 0)")
   axes[0][-1].legend(fontsize=7)
   return figure
 

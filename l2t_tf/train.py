@@ -67,10 +67,14 @@ def run(config, workdir: str) -> dict:
         datasets, config.l2tl, methods.l2tl_source_batch_size(config), config.seed)
   steps = datasets.steps_per_epoch
   jit_compile = distribution.resolve_jit_compile(config.train.jit_compile)
+  calibration = None
+  if any(p.startswith(methods.DECOY) for p in config.transfer.source_paths):
+    calibration = next(iter(datasets.train_from(0, 0, 1)))[0]
   with strategy.scope():
     model, target = methods.build_model(config, datasets.num_classes,
                                         datasets.input_shape, steps, jit_compile,
-                                        source_classes=len(source_classes))
+                                        source_classes=len(source_classes),
+                                        calibration_images=calibration)
   distribution.adapt_to_multi_worker(model, strategy)
   variables = checkpoints.training_variables(model)
   state_bytes = sum(int(np.prod(v.shape)) * 4 for v in variables)
@@ -91,11 +95,13 @@ def run(config, workdir: str) -> dict:
       checkpointer, steps, config.checkpoint.every_steps, best, guard, state,
       metric_values, chief)
   log_dir = distribution.log_dir(workdir, chief)
+  chance = callbacks_lib.ChanceWarning(datasets.num_classes, steps,
+                                       config.train.learning_rate)
   callbacks = [guard, callbacks_lib.TestEvaluation(datasets.test, guard), best,
-               saver, keras.callbacks.TensorBoard(log_dir)]
+               chance, saver, keras.callbacks.TensorBoard(log_dir)]
   if hasattr(model, "meta_networks") and chief:
-    callbacks.append(callbacks_lib.MetaSummaries(
-        datasets.val, os.path.join(log_dir, "meta"), guard))
+    callbacks.insert(callbacks.index(saver), callbacks_lib.MetaSummaries(
+        datasets.val, os.path.join(log_dir, "meta"), workdir, not state, guard))
   _fit(model, datasets, config, callbacks, state, guard)
   if guard.failure:
     raise UserError(
@@ -108,7 +114,8 @@ def run(config, workdir: str) -> dict:
   if not chief:
     return {}
   return _write_outputs(config, workdir, model, target, datasets, saver.history,
-                        best.best, time.time() - start, source_classes)
+                        best.best, time.time() - start, source_classes,
+                        chance.warnings)
 
 
 def _restore(model, variables, checkpointer) -> tuple[dict, list | None]:
@@ -146,7 +153,7 @@ def _fit(model, datasets, config, callbacks, state: dict, guard) -> None:
 
 
 def _write_outputs(config, workdir, model, target, datasets, history, best,
-                   seconds, source_classes) -> dict:
+                   seconds, source_classes, warnings) -> dict:
   target.save(os.path.join(workdir, "model.keras"))
   final = {k: v[-1] for k, v in history.items()}
   results = {
@@ -162,10 +169,12 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
       "data_sizes": datasets.sizes,
       "class_names": datasets.class_names,
       "seed": config.seed,
+      "warnings": warnings,
   }
   if hasattr(model, "meta_networks"):
-    workdir_lib.write_json(workdir, "lambdas.json",
-                           analysis.lambda_statistics(model, datasets.val))
+    start = workdir_lib.read_json(workdir, workdir_lib.META_INIT)
+    workdir_lib.write_json(workdir, "lambdas.json", analysis.with_start(
+        analysis.lambda_statistics(model, datasets.val), start))
     visualise.write_plots(model, datasets.val, history, workdir)
   if getattr(model, "learns_policy", False):
     ranking = analysis.source_class_ranking(model.policy, source_classes)

@@ -17,9 +17,12 @@ from l2t_tf.errors import UserError
 SAMPLES = 4  # validation images in the saliency figure
 
 
-def figures(model, val_dataset, history: dict) -> dict:
-  """The four figures of issue #6, from the model's meta-networks on validation."""
-  stats = analysis.lambda_statistics(model, val_dataset)
+def figures(model, val_dataset, history: dict, start: dict | None = None) -> dict:
+  """The four figures of issue #6, from the model's meta-networks on validation.
+
+  `start`: lambda statistics at step 0 (meta_init.json), marked in the plots.
+  """
+  stats = analysis.with_start(analysis.lambda_statistics(model, val_dataset), start)
   _, weights = analysis.meta_outputs(model, val_dataset)
   images = next(iter(val_dataset))[0].numpy()[:SAMPLES]
   learned = analysis.saliency(model, images, uniform=False)
@@ -36,8 +39,9 @@ def figures(model, val_dataset, history: dict) -> dict:
 def write_plots(model, val_dataset, history: dict, workdir: str) -> list[str]:
   """Saves `figures` as PNGs in <workdir>/plots/ and returns their paths."""
   folder = plots.output_dir(workdir)
+  start = workdir_lib.read_json(workdir, workdir_lib.META_INIT)
   return [plots.save(figure, os.path.join(folder, name))
-          for name, figure in figures(model, val_dataset, history).items()]
+          for name, figure in figures(model, val_dataset, history, start).items()]
 
 
 def load(workdir: str):

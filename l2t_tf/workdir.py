@@ -8,6 +8,7 @@ from l2t_tf.errors import UserError
 
 RESULTS = "results.json"
 CONFIG = "config.json"
+META_INIT = "meta_init.json"  # lambda and w statistics at step 0
 # Config fields a resumed run may change: they do not change what is computed.
 RESUMABLE_CHANGES = ("train.verbose", "train.jit_compile", "train.strategy",
                      "export.", "checkpoint.keep", "grid.")
@@ -82,3 +83,12 @@ def write_json(workdir: str, name: str, payload: dict) -> str:
     json.dump(payload, f, indent=2, sort_keys=True)
   os.replace(f.name, path)
   return path
+
+
+def read_json(workdir: str, name: str) -> dict | None:
+  """The JSON file `name` in workdir, or None when there is none."""
+  path = os.path.join(workdir, name)
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    return json.load(f)

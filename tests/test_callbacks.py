@@ -43,3 +43,30 @@ def test_saves_every_n_steps_and_every_epoch_end(tmp_path):
       checkpointer.latest())
   assert (state["epoch"], state["step"]) == (2, 0)
   assert len(state["history"]["loss"]) == 2
+
+
+def _chance(accuracies, classes=5, steps=2):
+  watcher = callbacks.ChanceWarning(classes, steps, learning_rate=0.1)
+  for epoch, accuracy in enumerate(accuracies):
+    watcher.on_epoch_end(epoch, {"accuracy": accuracy})
+  return watcher.warnings
+
+
+def test_chance_warning_for_a_run_that_does_not_recover():
+  # The collapsed FM run of issue #18 (5 classes, 2 steps per epoch): below
+  # 40 % for 8 epochs (16 steps).
+  warnings = _chance([0.28, 0.2, 0.29, 0.28, 0.33, 0.35, 0.31, 0.25, 0.35, 0.4])
+  assert len(warnings) == 1
+  assert "epochs 1-8" in warnings[0] and "learning rate 0.1" in warnings[0]
+  assert "warmup_epochs" in warnings[0]
+
+
+def test_no_chance_warning_for_a_slow_but_healthy_start():
+  # The recovered scratch run: at chance for 2 epochs, then learning.
+  assert not _chance([0.15, 0.18, 0.47, 0.41, 0.61, 0.71, 0.75, 0.8, 0.84])
+  # Many steps per epoch: 3 epochs is the shortest window.
+  assert not _chance([0.1, 0.1, 0.5], steps=100)
+  assert _chance([0.1, 0.1, 0.1], steps=100)
+  # 10 classes: near chance is below 32.5 %.
+  assert _chance([0.18] * 8, classes=10)
+  assert not _chance([0.18] * 7 + [0.4], classes=10)

@@ -22,6 +22,8 @@ def test_paper_defaults():
   assert (config.train.learning_rate, config.train.momentum,
           config.train.weight_decay, config.train.batch_size,
           config.train.epochs) == (0.1, 0.9, 1e-4, 128, 200)
+  # The authors' code: its initialisers and PyTorch's momentum rule (issue #18).
+  assert (config.model.init, config.train.momentum_rule) == ("reference", "pytorch")
   assert (config.transfer.beta, config.transfer.inner_steps,
           config.transfer.matching, config.transfer.scheme,
           config.transfer.meta_learning_rate) == (0.5, 2, "all_to_all",

@@ -43,6 +43,36 @@ def test_drawn_lambdas_equal_lambdas_json(run_dir):
   assert len(history["lambda_1_1"]) == 2
 
 
+def test_lambdas_json_reports_start_end_and_change(run_dir):
+  saved = json.loads((run_dir / "lambdas.json").read_text())
+  start = json.loads((run_dir / "meta_init.json").read_text())
+  for label, values in saved.items():
+    assert values["init"]["mean"] == pytest.approx(start[label]["mean"])
+    assert values["final"]["mean"] == values["mean"]
+    assert values["change"]["mean"] == pytest.approx(
+        values["mean"] - values["init"]["mean"])
+    assert values["entropy"] <= values["log_channels"] + 1e-6
+  assert any(abs(v["change"]["mean"]) > 0 for v in saved.values())
+  model, datasets, history = visualise.load(str(run_dir))
+  figures = visualise.figures(model, datasets.val, history, start)
+  drawn = {t.get_gid(): t.get_text()
+           for t in figures["matching_graph.png"].axes[0].texts if t.get_gid()}
+  label = next(l for l, v in saved.items() if v["mean"] >= 0.1)
+  assert drawn[label] == (f"{saved[label]['mean']:.2f} "
+                          f"({saved[label]['change']['mean']:+.2f})")
+  markers = [l for ax in figures["lambda_over_training.png"].axes
+             for l in ax.lines if (l.get_gid() or "").startswith("start_")]
+  assert len(markers) == len(saved)
+  assert markers[0].get_ydata()[0] == pytest.approx(
+      saved[markers[0].get_gid()[len("start_"):]]["init"]["mean"])
+
+
+def test_gradient_norms_are_in_the_history_and_per_pair_in_tensorboard(run_dir):
+  history = json.loads((run_dir / "results.json").read_text())["history"]
+  assert len(history["grad_norm"]) == 2 and min(history["meta_grad_norm"]) > 0
+  assert not any(k.startswith("meta_grad_norm/") for k in history)
+
+
 def test_visualise_mode_writes_the_plots(run_dir, tmp_path):
   for name in PLOTS:
     os.remove(run_dir / "plots" / name)
@@ -60,7 +90,9 @@ def test_tensorboard_has_lambda_histograms_and_entropies(run_dir):
       for value in event.summary.value:
         tags.add(value.tag)
         steps.add(event.step)
-  assert {"lambda/1_1", "lambda/3_5", "channel_weight_entropy/2_4"} <= tags
+  assert {"lambda/1_1", "lambda/3_5", "channel_weight_entropy/2_4",
+          "lambda_mean/1_1", "lambda_change/3_5", "entropy_gap/2_4",
+          "meta_grad_norm/1_1"} <= tags
   assert steps == {0, 1}
 
 

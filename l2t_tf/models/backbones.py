@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 import keras
 
 from l2t_tf.errors import UserError
-from l2t_tf.models.layers import BatchNorm, conv_bn_relu
+from l2t_tf.models.layers import Recipe, conv_bn_relu, recipe_from_config
 
 FEATURE_PREFIX = "feature_"
 
@@ -18,22 +18,23 @@ def _channels(base: int, width: float) -> int:
   return max(1, int(round(base * width)))
 
 
-def _basic_block(x, filters: int, stride: int, name: str, point: str | None):
+def _basic_block(x, filters: int, stride: int, name: str, point: str | None,
+                 recipe: Recipe):
   """conv-BN-ReLU, conv-BN, shortcut (1x1 conv + BN where the shape changes), add, ReLU."""
   shortcut = x
-  y = conv_bn_relu(x, filters, stride, name=f"{name}_a")
-  y = conv_bn_relu(y, filters, 1, name=f"{name}_b", relu=False)
+  y = conv_bn_relu(x, filters, stride, name=f"{name}_a", recipe=recipe)
+  y = conv_bn_relu(y, filters, 1, name=f"{name}_b", relu=False, recipe=recipe)
   if stride != 1 or x.shape[-1] != filters:
     shortcut = keras.layers.Conv2D(filters, 1, strides=stride, use_bias=False,
-                                   kernel_initializer="he_normal",
+                                   kernel_initializer=recipe.conv_kernel(),
                                    name=f"{name}_proj_conv")(x)
-    shortcut = BatchNorm(name=f"{name}_proj_bn")(shortcut)
+    shortcut = recipe.batch_norm(f"{name}_proj_bn")(shortcut)
   y = keras.layers.Add(name=f"{name}_add")([y, shortcut])
   relu_name = f"{FEATURE_PREFIX}{point}" if point else f"{name}_out"
   return keras.layers.ReLU(name=relu_name)(y)
 
 
-def _stages(x, blocks_per_stage, base_channels, width: float):
+def _stages(x, blocks_per_stage, base_channels, width: float, recipe: Recipe):
   """Residual stages; each but the first starts with stride 2; each output is a point."""
   for stage, (blocks, base) in enumerate(zip(blocks_per_stage, base_channels),
                                          start=1):
@@ -41,17 +42,19 @@ def _stages(x, blocks_per_stage, base_channels, width: float):
       stride = 2 if stage > 1 and block == 0 else 1
       point = f"stage{stage}" if block == blocks - 1 else None
       x = _basic_block(x, _channels(base, width), stride,
-                       name=f"stage{stage}_block{block}", point=point)
+                       name=f"stage{stage}_block{block}", point=point,
+                       recipe=recipe)
   return x
 
 
-def _classifier(x, num_classes: int):
+def _classifier(x, num_classes: int, recipe: Recipe, small_normal: bool = False):
   x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-  return keras.layers.Dense(num_classes, name="logits")(x)
+  return recipe.dense(num_classes, x.shape[-1], "logits", small_normal)(x)
 
 
 def resnet_cifar(depth: int, num_classes: int, input_shape=(32, 32, 3),
-                 width: float = 1.0, name: str | None = None) -> keras.Model:
+                 width: float = 1.0, name: str | None = None,
+                 recipe: Recipe = Recipe()) -> keras.Model:
   """CIFAR ResNet (He et al. 2016): 3 stages of (depth-2)/6 basic blocks.
 
   Feature points: the output of each stage (stage1..stage3).
@@ -61,14 +64,15 @@ def resnet_cifar(depth: int, num_classes: int, input_shape=(32, 32, 3),
                     "use 20, 32, 44, 56 or 110")
   blocks = (depth - 2) // 6
   inputs = keras.Input(input_shape, name="image")
-  x = conv_bn_relu(inputs, _channels(16, width), name="stem", use_bias=True)
-  x = _stages(x, (blocks,) * 3, (16, 32, 64), width)
-  return keras.Model(inputs, _classifier(x, num_classes),
+  x = conv_bn_relu(inputs, _channels(16, width), name="stem", use_bias=True,
+                   recipe=recipe)
+  x = _stages(x, (blocks,) * 3, (16, 32, 64), width, recipe)
+  return keras.Model(inputs, _classifier(x, num_classes, recipe),
                      name=name or f"resnet{depth}")
 
 
 def vgg9(num_classes: int, input_shape=(32, 32, 3), width: float = 1.0,
-         name: str = "vgg9") -> keras.Model:
+         name: str = "vgg9", recipe: Recipe = Recipe()) -> keras.Model:
   """The 9-layer VGG with BatchNorm of Srinivas & Fleuret (2018).
 
   Feature points: the 5 tensors just before each max-pool (block1..block5).
@@ -78,14 +82,17 @@ def vgg9(num_classes: int, input_shape=(32, 32, 3), width: float = 1.0,
   x = inputs
   for block, convs in enumerate(plan, start=1):
     for i, base in enumerate(convs):
-      x = conv_bn_relu(x, _channels(base, width), name=f"block{block}_{i}")
+      x = conv_bn_relu(x, _channels(base, width), name=f"block{block}_{i}",
+                       recipe=recipe)
     x = keras.layers.Identity(name=f"{FEATURE_PREFIX}block{block}")(x)
     x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-  return keras.Model(inputs, _classifier(x, num_classes), name=name)
+  return keras.Model(inputs, _classifier(x, num_classes, recipe, small_normal=True),
+                     name=name)
 
 
 def resnet_imagenet(depth: int, num_classes: int, input_shape=(224, 224, 3),
-                    width: float = 1.0, name: str | None = None) -> keras.Model:
+                    width: float = 1.0, name: str | None = None,
+                    recipe: Recipe = Recipe()) -> keras.Model:
   """ImageNet ResNet-18/34 with basic blocks.
 
   Feature points: the stem output (before its max-pool) and each stage output.
@@ -96,12 +103,12 @@ def resnet_imagenet(depth: int, num_classes: int, input_shape=(224, 224, 3),
                     "use resnet18 or resnet34, or a keras.applications model")
   inputs = keras.Input(input_shape, name="image")
   x = conv_bn_relu(inputs, _channels(64, width), stride=2, kernel_size=7,
-                   name="stem", relu=False)
+                   name="stem", relu=False, recipe=recipe)
   x = keras.layers.ReLU(name=f"{FEATURE_PREFIX}stem")(x)
   x = keras.layers.ZeroPadding2D(1, name="stem_pool_pad")(x)
   x = keras.layers.MaxPooling2D(3, strides=2, name="stem_pool")(x)
-  x = _stages(x, stage_blocks[depth], (64, 128, 256, 512), width)
-  return keras.Model(inputs, _classifier(x, num_classes),
+  x = _stages(x, stage_blocks[depth], (64, 128, 256, 512), width, recipe)
+  return keras.Model(inputs, _classifier(x, num_classes, recipe),
                      name=name or f"resnet{depth}")
 
 
@@ -132,7 +139,7 @@ def keras_application(application: str, num_classes: int, input_shape,
             for n, p in zip(feature_layers, points)]
   # Keep the identity layers on the path to the logits so they stay in the model.
   last = keras.layers.Lambda(lambda args: args[0], name="join")([last] + points)
-  return keras.Model(inputs, _classifier(last, num_classes),
+  return keras.Model(inputs, _classifier(last, num_classes, Recipe("keras")),
                      name=application.lower())
 
 
@@ -161,7 +168,8 @@ def build_backbone(model_config, num_classes: int, input_shape) -> keras.Model:
     raise UserError(f"model.width must be positive, got {model_config.width}",
                     "use e.g. --config.model.width=0.5")
   return BACKBONES[name](num_classes=num_classes, input_shape=tuple(input_shape),
-                         width=model_config.width)
+                         width=model_config.width,
+                         recipe=recipe_from_config(model_config))
 
 
 def feature_points(model: keras.Model) -> list[str]:

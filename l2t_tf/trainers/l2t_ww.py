@@ -44,13 +44,20 @@ class LearnedTransfer(keras.Model):
     meta_every: compute the meta step every k-th batch (1 = the paper).
     first_order: approximate the look-ahead to first order (see
       `_lookahead_step`); False is the paper's exact second-order meta-gradient.
+    freeze_meta: keep phi at its initial values (no meta step): the ablation
+      that tells learned weights from the random weighting they start at.
+
+  Besides the losses, each step logs the norm of theta's gradient
+  (`grad_norm`) and of phi's meta-gradient (`meta_grad_norm`, and per pair
+  `meta_grad_norm/<pair>`, which `callbacks.MetaSummaries` moves to TensorBoard).
   """
 
   def __init__(self, target: keras.Model, student: keras.Model,
                sources: Sequence[keras.Model], pairs: Sequence[Pair],
                meta_networks: MetaNetworks, beta: float = 0.5,
                inner_steps: int = 2, scheme: str = "three_stage",
-               meta_every: int = 1, first_order: bool = False, **kwargs):
+               meta_every: int = 1, first_order: bool = False,
+               freeze_meta: bool = False, **kwargs):
     super().__init__(**kwargs)
     if scheme not in SCHEMES:
       raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
@@ -62,11 +69,16 @@ class LearnedTransfer(keras.Model):
     self.meta_networks = meta_networks
     self.beta, self.inner_steps, self.scheme = beta, inner_steps, scheme
     self.meta_every, self.first_order = meta_every, first_order
-    self.learns_meta = bool(meta_networks.trainable_variables)
+    self.learns_meta = bool(meta_networks.trainable_variables) and not freeze_meta
+    self.freeze_meta = freeze_meta
     self.loss_tracker = keras.metrics.Mean(name="loss")
     self.org_tracker = keras.metrics.Mean(name="loss_org")
     self.wfm_tracker = keras.metrics.Mean(name="loss_wfm")
     self.accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    self.grad_norm = keras.metrics.Mean(name="grad_norm")
+    self.meta_grad_norm = keras.metrics.Mean(name="meta_grad_norm")
+    self.pair_meta_grad_norms = [keras.metrics.Mean(name=f"meta_grad_norm/{p.label}")
+                                 for p in self.pairs]
     self.lambda_means = [keras.metrics.Mean(name=f"lambda_{p.label}")
                          for p in self.pairs]
     self.lambda_squares = [keras.metrics.Mean(name=f"lambda_sq_{p.label}")
@@ -90,6 +102,7 @@ class LearnedTransfer(keras.Model):
   @property
   def metrics(self):
     return [self.loss_tracker, self.org_tracker, self.wfm_tracker, self.accuracy,
+            self.grad_norm, self.meta_grad_norm, *self.pair_meta_grad_norms,
             *self.lambda_means, *self.lambda_squares]
 
   def train_step(self, data):
@@ -106,9 +119,10 @@ class LearnedTransfer(keras.Model):
       loss_wfm, _ = losses.weighted_feature_matching(
           regressed, sources, channel_weights, pair_weights, self.beta)
       loss = (loss_org + loss_wfm) / self._replicas()
-    grads = tape.gradient(loss, theta)
-    self.optimizer.apply([ops.zeros_like(v) if g is None else g
-                          for g, v in zip(grads, theta)], theta)
+    grads = [ops.zeros_like(v) if g is None else g
+             for g, v in zip(tape.gradient(loss, theta), theta)]
+    self.optimizer.apply(grads, theta)
+    self.grad_norm.update_state(tf.linalg.global_norm(grads))
 
     # (2)-(3) The meta step on phi through a stateless look-ahead.
     if self.learns_meta:
@@ -117,12 +131,17 @@ class LearnedTransfer(keras.Model):
                                          learning_rate)
         self.meta_optimizer.apply(meta_grads,
                                   self.meta_networks.trainable_variables)
-        return tf.constant(0)
+        return self._pair_norms(meta_grads)
       if self.meta_every == 1:
-        meta_update()
+        norms, weight = meta_update(), 1.0
       else:
-        tf.cond(self.optimizer.iterations % self.meta_every == 1 % self.meta_every,
-                meta_update, lambda: tf.constant(0))
+        due = self.optimizer.iterations % self.meta_every == 1 % self.meta_every
+        norms = tf.cond(due, meta_update, lambda: tf.zeros(len(self.pairs)))
+        weight = tf.cast(due, tf.float32)
+      self.meta_grad_norm.update_state(ops.sqrt(ops.sum(ops.square(norms))),
+                                       sample_weight=weight)
+      for p, tracker in enumerate(self.pair_meta_grad_norms):
+        tracker.update_state(norms[p], sample_weight=weight)
 
     self._update_metrics(loss_org, loss_wfm, labels, logits, pair_weights)
     return {m.name: m.result() for m in self.metrics
@@ -203,7 +222,16 @@ class LearnedTransfer(keras.Model):
     point = [tf.stop_gradient(p) for p in params] if self.first_order else params
     grads = lookahead.gradients(loss_fn, point)
     return lookahead.sgd_step(params, velocity, grads, learning_rate,
-                              self.optimizer.momentum, self.optimizer.l2)
+                              self.optimizer.momentum, self.optimizer.l2,
+                              self.optimizer.momentum_rule)
+
+  def _pair_norms(self, meta_grads) -> tf.Tensor:
+    """Per pair, the norm of the meta-gradient of its phi variables. [pairs]"""
+    squares = [0.0] * len(self.pairs)
+    for p, g in zip(self.meta_networks.pair_of_variables(), meta_grads):
+      squares[p] += ops.sum(ops.square(ops.cast(g, "float32")))
+    return ops.sqrt(ops.stack([ops.convert_to_tensor(x, "float32")
+                               for x in squares]))
 
   def _velocity(self, variable):
     """The target optimizer's momentum slot for `variable` (read, never written)."""

@@ -29,15 +29,20 @@ def gradients(loss_fn: Callable[[Tensors], tf.Tensor], params: Tensors) -> Tenso
 
 
 def sgd_step(params: Tensors, velocities: Sequence[tf.Tensor], grads: Tensors,
-             learning_rate, momentum: float, l2: float):
-  """The target optimizer's rule (Keras SGD, coupled weight decay) on tensors.
+             learning_rate, momentum: float, l2: float, rule: str = "pytorch"):
+  """The target optimizer's rule (`optim.SGDL2`, coupled weight decay) on tensors.
 
-  v <- momentum * v - lr * (g + l2 * p);  p <- p + v.
+  pytorch: v <- momentum * v + (g + l2 * p);        p <- p - lr * v.
+  keras:   v <- momentum * v - lr * (g + l2 * p);   p <- p + v.
   Returns (new params, new velocities).
   """
   new_params, new_velocities = [], []
   for p, v, g in zip(params, velocities, grads):
-    v = momentum * v - learning_rate * (g + l2 * p)
-    new_params.append(p + v)
+    if rule == "pytorch":
+      v = momentum * v + (g + l2 * p)
+      new_params.append(p - learning_rate * v)
+    else:
+      v = momentum * v - learning_rate * (g + l2 * p)
+      new_params.append(p + v)
     new_velocities.append(v)
   return new_params, new_velocities

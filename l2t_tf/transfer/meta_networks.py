@@ -5,6 +5,12 @@ import keras
 from keras import ops
 
 KINDS = ("networks", "constants")
+# How the "where" layer starts. reference: the official code (PyTorch's
+# default Linear kernel, bias 1), so lambda at step 0 varies per pair and per
+# sample (from 0 to above 2 on our sources, unnormalised pooled features);
+# neutral: zero kernel, bias 1, so every pair starts at exactly lambda = 1 and
+# every difference between pairs is learned.
+WHERE_INITS = ("reference", "neutral")
 
 
 @keras.saving.register_keras_serializable("l2t_tf")
@@ -17,16 +23,21 @@ class MetaNetworks(keras.layers.Layer):
     learn_where: learn pair weights (else lambda = 1 for every pair).
     kind: 'networks' (per-sample, the paper) or 'constants' (learnable
       meta-weights shared by all samples: the Table 3 ablation).
+    where_init: see WHERE_INITS.
 
   Variables are plain weights of this one layer (not sub-layers in a list),
   so checkpoints track them directly.
   """
 
   def __init__(self, source_channels: Sequence[int], learn_what: bool = True,
-               learn_where: bool = True, kind: str = "networks", **kwargs):
+               learn_where: bool = True, kind: str = "networks",
+               where_init: str = "reference", **kwargs):
     super().__init__(**kwargs)
     if kind not in KINDS:
       raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if where_init not in WHERE_INITS:
+      raise ValueError(f"where_init must be one of {WHERE_INITS}, got {where_init!r}")
+    self.where_init = where_init
     self.source_channels = list(source_channels)
     self.learn_what, self.learn_where, self.kind = learn_what, learn_where, kind
     self.what_kernels, self.what_biases = [], []
@@ -41,15 +52,20 @@ class MetaNetworks(keras.layers.Layer):
         self.what_biases.append(self.add_weight(
             (channels,), initializer="zeros", name=f"what_bias_{p}"))
       if learn_where:
-        if per_sample:  # PyTorch's default Linear init, as the reference.
-          bound = 1.0 / channels ** 0.5
+        if per_sample:
+          bound = 1.0 / channels ** 0.5  # PyTorch's default Linear kernel
           self.where_kernels.append(self.add_weight(
               (channels, 1), name=f"where_kernel_{p}",
-              initializer=keras.initializers.RandomUniform(-bound, bound)))
-        # Bias 1: every pair starts fully switched on (lambda = 1).
+              initializer="zeros" if where_init == "neutral"
+              else keras.initializers.RandomUniform(-bound, bound)))
+        # Bias 1: lambda = 1 where the kernel contributes nothing.
         self.where_biases.append(self.add_weight(
             (1,), initializer="ones", name=f"where_bias_{p}"))
     self.built = True
+
+  def pair_of_variables(self) -> list[int]:
+    """The pair index of each trainable variable, in `trainable_variables` order."""
+    return [int(v.name.rsplit("_", 1)[1]) for v in self.trainable_variables]
 
   def call(self, pooled_sources):
     """pooled_sources: per pair, the pooled source map [B, C]. Returns (w list, lambda [B, P])."""
@@ -76,4 +92,4 @@ class MetaNetworks(keras.layers.Layer):
   def get_config(self):
     return {**super().get_config(), "source_channels": self.source_channels,
             "learn_what": self.learn_what, "learn_where": self.learn_where,
-            "kind": self.kind}
+            "kind": self.kind, "where_init": self.where_init}

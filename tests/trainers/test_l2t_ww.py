@@ -122,6 +122,37 @@ def test_step_changes_theta_and_statistics_only_through_step_one():
   _assert_same(start["phi"], step_one["phi"])
 
 
+def test_frozen_phi_stays_at_its_start_while_theta_trains():
+  """The ablation of issue #13: the same meta-networks, never updated."""
+  model = _model()
+  model.learns_meta = False  # what freeze_meta=True sets
+  images, labels = tiny.batch()
+  start = _state(model)
+  logs = model.train_step((images, labels))
+  _assert_same(start["phi"], _state(model)["phi"], atol=0)
+  assert any(not np.allclose(a, b) for a, b in zip(start["theta"],
+                                                   _state(model)["theta"]))
+  assert float(logs["grad_norm"]) > 0 and float(logs["meta_grad_norm"]) == 0
+
+
+def test_step_logs_gradient_norms():
+  model = _model()
+  images, labels = tiny.batch()
+  sources, pooled = model.source_features(images)
+  meta_grads = model.meta_gradient(images, labels, sources, pooled, LEARNING_RATE)
+  per_pair = np.asarray(model._pair_norms(meta_grads))  # pylint: disable=protected-access
+  total = np.sqrt(sum(np.sum(np.square(g)) for g in meta_grads))
+  assert per_pair.shape == (len(model.pairs),) and np.all(per_pair > 0)
+  np.testing.assert_allclose(np.sqrt(np.sum(per_pair ** 2)), total, rtol=1e-5)
+  # In a step the meta-gradient is taken after step (1): compare the logs with
+  # each other, total against pairs.
+  logs = model.train_step((images, labels))
+  logged = np.array([float(logs[f"meta_grad_norm/{p.label}"]) for p in model.pairs])
+  assert np.all(logged > 0)
+  np.testing.assert_allclose(float(logs["meta_grad_norm"]),
+                             np.sqrt(np.sum(logged ** 2)), rtol=1e-5)
+
+
 def test_fm_has_no_meta_parameters_and_l2t_w_learns_only_what():
   fm = _model(learn=(False, False), random_phi=False)
   assert not fm.meta_networks.trainable_variables and not fm.learns_meta

@@ -32,3 +32,20 @@ def test_variants():
   pooled = [np.random.RandomState(0).normal(size=(3, 4)).astype(np.float32)]
   _, lambdas = constants(pooled)
   assert np.ptp(np.asarray(lambdas)) == 0  # the same for every sample
+
+
+def test_neutral_where_init_starts_every_pair_at_exactly_one():
+  """With real (non-zero) pooled features the reference init spreads lambda per
+  pair and sample; the neutral init starts every pair at lambda = 1."""
+  pooled = [np.abs(np.random.RandomState(p).normal(0, 2, size=(8, 16)))
+            .astype(np.float32) for p in range(3)]
+  _, reference = MetaNetworks([16] * 3, where_init="reference")(pooled)
+  _, neutral = MetaNetworks([16] * 3, where_init="neutral")(pooled)
+  np.testing.assert_array_equal(np.asarray(neutral), np.ones((8, 3)))
+  assert np.ptp(np.asarray(reference)) > 0.1
+
+
+def test_pair_of_variables_follows_trainable_variables():
+  meta = MetaNetworks([4, 4, 2])
+  assert meta.pair_of_variables() == [0] * 4 + [1] * 4 + [2] * 4
+  assert MetaNetworks([3, 3], learn_what=False).pair_of_variables() == [0, 0, 1, 1]

@@ -1,0 +1,25 @@
+"""Issue #13, a known answer for "where": the shipped source against a decoy.
+
+Sources: the quickstart's ResNet-32 (pretrained on Fashion-MNIST 0-4) and a
+decoy of the same architecture with random weights, its BatchNorm statistics
+set from target images so that its features have a trained network's scale
+(`decoy:` in transfer.source_paths). Every pair starts at lambda = 1
+(transfer.where_init='neutral'), so any difference between the two sources'
+pairs is learned. The decoy's pairs should end below the real source's.
+
+  python main.py --config=configs/known_answer_where.py --workdir=/tmp/where
+
+lambdas.json gives each pair's start, end and change (real source: labels
+'m_n'; decoy: 's1.m_n').
+"""
+from configs import quickstart
+
+
+def get_config():
+  config = quickstart.get_config()
+  config.method = "l2t_ww"
+  config.compare = ()
+  real = config.transfer.source_paths[0]
+  config.transfer.source_paths = (real, f"decoy:{real}")
+  config.transfer.where_init = "neutral"
+  return config
