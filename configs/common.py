@@ -68,6 +68,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.transfer.scheme = "three_stage"  # three_stage | two_stage (Table 4)
   config.transfer.meta = "networks"  # networks | constants (Table 3)
   config.transfer.where_init = "reference"  # reference | neutral (lambda = 1)
+  config.transfer.where_activation = "relu6"  # relu6 (paper) | softplus (never 0)
   config.transfer.freeze_meta = False  # phi kept at its start: the ablation
   config.transfer.meta_learning_rate = 1e-4
   config.transfer.meta_weight_decay = 1e-4

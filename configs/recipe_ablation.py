@@ -8,8 +8,9 @@ per step, biased running variance); the last is today's default.
 
   python main.py --config=configs/recipe_ablation.py --workdir=runs/recipe_ablation
 
-writes runs/recipe_ablation/{results.csv,table.md}; 60 runs, about 55 minutes
-on 2 CPU cores (measured numbers: docs/results.md).
+writes runs/recipe_ablation/{results.csv,table.md}; 60 runs of 1.5-2.5 minutes
+on 2 shared CPU cores. Measured (50 of the runs): docs/results.md, with
+`python scripts/grid_report.py runs/recipe_ablation`.
 """
 from configs import fmnist_table
 

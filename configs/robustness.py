@@ -10,7 +10,7 @@ authors' initialisers and PyTorch's momentum rule).
 
 40 runs; the scratch and FM ones are the same configs as in
 configs/recipe_ablation.py. Table and collapse counts: docs/results.md
-(`python scripts/grid_report.py runs/robustness/results.csv --collapse=scratch`).
+(`python scripts/grid_report.py runs/robustness`).
 """
 from configs import fmnist_table
 from configs import recipe_ablation

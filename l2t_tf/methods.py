@@ -12,7 +12,8 @@ from l2t_tf.trainers.l2t_ww import SCHEMES, LearnedTransfer
 from l2t_tf.trainers.l2tl import POLICIES, JointTransfer
 from l2t_tf.transfer import policy as policy_lib
 from l2t_tf.transfer import pairs as pairs_lib
-from l2t_tf.transfer.meta_networks import KINDS, WHERE_INITS, MetaNetworks
+from l2t_tf.transfer.meta_networks import (KINDS, WHERE_ACTIVATIONS, WHERE_INITS,
+                                           MetaNetworks)
 
 # Learned-weight methods: method -> (learn what, learn where); None: no transfer.
 METHODS = {
@@ -126,8 +127,13 @@ def build_transfer(config, target: keras.Model,
   if transfer.where_init not in WHERE_INITS:
     raise UserError(f"unknown transfer.where_init '{transfer.where_init}'",
                     f"use one of {list(WHERE_INITS)}")
+  if transfer.where_activation not in WHERE_ACTIVATIONS:
+    raise UserError(f"unknown transfer.where_activation "
+                    f"'{transfer.where_activation}'",
+                    f"use one of {list(WHERE_ACTIVATIONS)}")
   meta = MetaNetworks([p.source.shape[-1] for p in pairs], learn_what,
                       learn_where, kind=transfer.meta, where_init=transfer.where_init,
+                      where_activation=transfer.where_activation,
                       name="meta_networks")
   extractors = [backbones.feature_extractor(source) for source in sources]
   student = build_student(target, pairs, layers.recipe_from_config(config.model))

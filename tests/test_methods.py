@@ -8,6 +8,7 @@ from l2t_tf.errors import UserError
 
 @pytest.mark.parametrize("field, value, message", [
     ("transfer.where_init", "zeros", "unknown transfer.where_init"),
+    ("transfer.where_activation", "relu", "unknown transfer.where_activation"),
     ("model.init", "glorot", "unknown model.init"),
     ("train.momentum_rule", "nesterov", "unknown train.momentum_rule"),
     ("train.schedule_unit", "batch", "unknown train.schedule_unit"),

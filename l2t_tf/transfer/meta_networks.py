@@ -1,4 +1,5 @@
 """The meta-networks phi: what (channel weights w) and where (pair weights lambda)."""
+import math
 from typing import Sequence
 
 import keras
@@ -11,6 +12,11 @@ KINDS = ("networks", "constants")
 # neutral: zero kernel, bias 1, so every pair starts at exactly lambda = 1 and
 # every difference between pairs is learned.
 WHERE_INITS = ("reference", "neutral")
+# The "where" output. relu6 (the paper): a pair that reaches 0 gets no
+# gradient again; softplus never reaches 0, so no pair can die. Its bias
+# starts at log(e - 1), where softplus is 1, as relu6's bias 1.
+WHERE_ACTIVATIONS = ("relu6", "softplus")
+_SOFTPLUS_ONE = math.log(math.e - 1.0)
 
 
 @keras.saving.register_keras_serializable("l2t_tf")
@@ -24,6 +30,7 @@ class MetaNetworks(keras.layers.Layer):
     kind: 'networks' (per-sample, the paper) or 'constants' (learnable
       meta-weights shared by all samples: the Table 3 ablation).
     where_init: see WHERE_INITS.
+    where_activation: see WHERE_ACTIVATIONS.
 
   Variables are plain weights of this one layer (not sub-layers in a list),
   so checkpoints track them directly.
@@ -31,13 +38,17 @@ class MetaNetworks(keras.layers.Layer):
 
   def __init__(self, source_channels: Sequence[int], learn_what: bool = True,
                learn_where: bool = True, kind: str = "networks",
-               where_init: str = "reference", **kwargs):
+               where_init: str = "reference", where_activation: str = "relu6",
+               **kwargs):
     super().__init__(**kwargs)
     if kind not in KINDS:
       raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if where_init not in WHERE_INITS:
       raise ValueError(f"where_init must be one of {WHERE_INITS}, got {where_init!r}")
-    self.where_init = where_init
+    if where_activation not in WHERE_ACTIVATIONS:
+      raise ValueError(f"where_activation must be one of {WHERE_ACTIVATIONS}, "
+                       f"got {where_activation!r}")
+    self.where_init, self.where_activation = where_init, where_activation
     self.source_channels = list(source_channels)
     self.learn_what, self.learn_where, self.kind = learn_what, learn_where, kind
     self.what_kernels, self.what_biases = [], []
@@ -60,7 +71,9 @@ class MetaNetworks(keras.layers.Layer):
               else keras.initializers.RandomUniform(-bound, bound)))
         # Bias 1: lambda = 1 where the kernel contributes nothing.
         self.where_biases.append(self.add_weight(
-            (1,), initializer="ones", name=f"where_bias_{p}"))
+            (1,), name=f"where_bias_{p}", initializer="ones"
+            if where_activation == "relu6"
+            else keras.initializers.Constant(_SOFTPLUS_ONE)))
     self.built = True
 
   def pair_of_variables(self) -> list[int]:
@@ -84,7 +97,8 @@ class MetaNetworks(keras.layers.Layer):
         raw = self.where_biases[p]
         if self.kind == "networks":
           raw = ops.matmul(pooled, self.where_kernels[p]) + raw
-        lambdas.append(ops.broadcast_to(ops.relu6(raw), (batch, 1)))
+        activation = ops.relu6 if self.where_activation == "relu6" else ops.softplus
+        lambdas.append(ops.broadcast_to(activation(raw), (batch, 1)))
       else:
         lambdas.append(ops.ones((batch, 1), pooled.dtype))
     return weights, ops.concatenate(lambdas, axis=1)
@@ -92,4 +106,5 @@ class MetaNetworks(keras.layers.Layer):
   def get_config(self):
     return {**super().get_config(), "source_channels": self.source_channels,
             "learn_what": self.learn_what, "learn_where": self.learn_where,
-            "kind": self.kind, "where_init": self.where_init}
+            "kind": self.kind, "where_init": self.where_init,
+            "where_activation": self.where_activation}

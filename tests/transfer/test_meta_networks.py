@@ -49,3 +49,22 @@ def test_pair_of_variables_follows_trainable_variables():
   meta = MetaNetworks([4, 4, 2])
   assert meta.pair_of_variables() == [0] * 4 + [1] * 4 + [2] * 4
   assert MetaNetworks([3, 3], learn_what=False).pair_of_variables() == [0, 0, 1, 1]
+
+
+def test_softplus_where_starts_at_one_and_never_dies():
+  pooled = [np.abs(np.random.RandomState(0).normal(0, 2, size=(8, 16)))
+            .astype(np.float32)]
+  meta = MetaNetworks([16], where_init="neutral", where_activation="softplus")
+  _, lambdas = meta(pooled)
+  np.testing.assert_allclose(np.asarray(lambdas), np.ones((8, 1)), rtol=1e-6)
+  # Driven far below zero, relu6 passes no gradient; softplus still does.
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  for activation in ("relu6", "softplus"):
+    meta = MetaNetworks([16], learn_what=False, where_init="neutral",
+                        where_activation=activation)
+    meta.where_biases[0].assign([-5.0])
+    with tf.GradientTape() as tape:
+      _, lambdas = meta(pooled)
+      total = tf.reduce_sum(lambdas)
+    gradient = tape.gradient(total, meta.where_biases[0])
+    assert (float(tf.reduce_sum(gradient)) > 0) == (activation == "softplus")
