@@ -70,7 +70,6 @@ class LearnedTransfer(keras.Model):
     self.beta, self.inner_steps, self.scheme = beta, inner_steps, scheme
     self.meta_every, self.first_order = meta_every, first_order
     self.learns_meta = bool(meta_networks.trainable_variables) and not freeze_meta
-    self.freeze_meta = freeze_meta
     self.loss_tracker = keras.metrics.Mean(name="loss")
     self.org_tracker = keras.metrics.Mean(name="loss_org")
     self.wfm_tracker = keras.metrics.Mean(name="loss_wfm")
