@@ -23,10 +23,13 @@ def entropy(weights: np.ndarray) -> np.ndarray:
   return -np.sum(weights * np.log(np.clip(weights, 1e-12, None)), axis=-1)
 
 
-def lambda_statistics(model, dataset) -> dict:
+def lambda_statistics(model, dataset, outputs=None) -> dict:
   """Per pair label: its points; mean and std of lambda over `dataset`; the mean
-  entropy of its channel weights and log C (the entropy of uniform weights)."""
-  lambdas, weights = meta_outputs(model, dataset)
+  entropy of its channel weights and log C (the entropy of uniform weights).
+
+  `outputs`: `meta_outputs(model, dataset)` when the caller has it already.
+  """
+  lambdas, weights = outputs or meta_outputs(model, dataset)
   return {pair.label: {"source": pair.source.name, "target": pair.target.name,
                        "source_network": pair.source.network,
                        "source_index": pair.source.index,

@@ -22,8 +22,10 @@ def figures(model, val_dataset, history: dict, start: dict | None = None) -> dic
 
   `start`: lambda statistics at step 0 (meta_init.json), marked in the plots.
   """
-  stats = analysis.with_start(analysis.lambda_statistics(model, val_dataset), start)
-  _, weights = analysis.meta_outputs(model, val_dataset)
+  outputs = analysis.meta_outputs(model, val_dataset)  # one pass for both uses
+  stats = analysis.with_start(
+      analysis.lambda_statistics(model, val_dataset, outputs), start)
+  weights = outputs[1]
   images = next(iter(val_dataset))[0].numpy()[:SAMPLES]
   learned = analysis.saliency(model, images, uniform=False)
   uniform = analysis.saliency(model, images, uniform=True)
