@@ -7,9 +7,11 @@
 
 Rerunning a training command with the same --workdir resumes it.
 """
+import os
 import sys
 
 from absl import app, flags
+import ml_collections
 from ml_collections import config_flags
 
 from l2t_tf.errors import UserError
@@ -28,20 +30,50 @@ _EXPORT_DIR = flags.DEFINE_string("export_dir", "", "export mode: base folder "
 flags.mark_flags_as_required(["workdir"])
 
 
-def _train() -> None:
-  from l2t_tf import train  # pylint: disable=g-import-not-at-top
+def _workdir() -> str:
+  return os.path.expanduser(_WORKDIR.value)  # --workdir=~/x is the home folder
+
+
+def _config() -> ml_collections.ConfigDict:
+  """The --config file's ConfigDict, or one error line saying what is wrong with it."""
   config = _CONFIG.value
-  if config is None:
+  if flags.FLAGS["config"].present == 0 and config is None:
     raise UserError("--config is required to train", "pass "
                     "--config=configs/quickstart.py (or another file in configs/)")
+  path = config_flags.get_config_filename(flags.FLAGS["config"])
+  if config is None:
+    raise UserError(f"get_config() in {path} returned None",
+                    "end get_config() with `return config`")
+  if not isinstance(config, ml_collections.ConfigDict):  # e.g. a missing file
+    raise UserError(f"cannot load --config {path} (no such file or not a config)",
+                    "pass a file in configs/, e.g. --config=configs/quickstart.py")
+  return config
+
+
+def _parse_flags(argv):
+  """absl's flag parsing, with one error line when the --config file cannot run."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error:
+    raise  # absl prints the usage
+  except Exception as e:  # pylint: disable=broad-except
+    print(f"error: cannot load the --config file ({type(e).__name__}: {e}). Fix: "
+          "it must be valid Python defining get_config() that returns an "
+          "ml_collections.ConfigDict (see configs/quickstart.py)", file=sys.stderr)
+    sys.exit(2)
+
+
+def _train() -> None:
+  from l2t_tf import train  # pylint: disable=g-import-not-at-top
+  config = _config()
   if config.grid.variants:
     from l2t_tf import grid  # pylint: disable=g-import-not-at-top
-    grid.run_grid(config, _WORKDIR.value)
+    grid.run_grid(config, _workdir())
     return
   if config.method:
-    results = {config.method: train.run(config, _WORKDIR.value)}
+    results = {config.method: train.run(config, _workdir())}
   else:
-    results = train.run_comparison(config, _WORKDIR.value, config.compare)
+    results = train.run_comparison(config, _workdir(), config.compare)
   for method, result in results.items():
     if result:  # workers other than the chief return nothing
       print(f"{method:>8}: test accuracy {100 * result['test_accuracy']:.2f}% "
@@ -53,12 +85,12 @@ def _train() -> None:
 
 def _export() -> None:
   from l2t_tf import export  # pylint: disable=g-import-not-at-top
-  print(f"exported {export.export_workdir(_WORKDIR.value, _EXPORT_DIR.value)}")
+  print(f"exported {export.export_workdir(_workdir(), _EXPORT_DIR.value)}")
 
 
 def _visualise() -> None:
   from l2t_tf import visualise  # pylint: disable=g-import-not-at-top
-  for path in visualise.run(_WORKDIR.value):
+  for path in visualise.run(_workdir()):
     print(f"wrote {path}")
 
 
@@ -71,7 +103,13 @@ def main(argv):
   except UserError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
+  except KeyboardInterrupt:
+    print("interrupted: the last checkpoint is kept; rerun the same command to "
+          "resume", file=sys.stderr)
+    sys.exit(130)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  from l2t_tf import console  # pylint: disable=g-import-not-at-top
+  console.quiet_tensorflow()  # L2T_TF_VERBOSE=1 shows TensorFlow's start-up lines
+  app.run(main, flags_parser=_parse_flags)

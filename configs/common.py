@@ -72,7 +72,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.transfer.freeze_meta = False  # phi kept at its start: the ablation
   config.transfer.meta_learning_rate = 1e-4
   config.transfer.meta_weight_decay = 1e-4
+  config.transfer.meta_beta_2 = 0.999  # Adam's beta_2 for phi (PyTorch default)
   config.transfer.meta_every = 1     # meta step every k batches (1 = paper)
+  config.transfer.meta_start_epoch = 0.0  # no meta step before (0 = paper)
   config.transfer.first_order = False  # first-order look-ahead (False = paper)
   # Hand-crafted baselines (lwf, at, lwf_at, kd, jm):
   config.transfer.at_weight = 1000.0   # AT's beta; each pair counts beta / 2

@@ -25,7 +25,8 @@ def entropy(weights: np.ndarray) -> np.ndarray:
 
 def lambda_statistics(model, dataset, outputs=None) -> dict:
   """Per pair label: its points; mean and std of lambda over `dataset`; the mean
-  entropy of its channel weights and log C (the entropy of uniform weights).
+  entropy of its channel weights and log C (the entropy of uniform weights);
+  the mean weight of each channel (`channel_weights`, uniform: 1/C each).
 
   `outputs`: `meta_outputs(model, dataset)` when the caller has it already.
   """
@@ -37,7 +38,9 @@ def lambda_statistics(model, dataset, outputs=None) -> dict:
                        "mean": float(lambdas[:, p].mean()),
                        "std": float(lambdas[:, p].std()),
                        "entropy": float(entropy(weights[p]).mean()),
-                       "log_channels": float(np.log(weights[p].shape[-1]))}
+                       "log_channels": float(np.log(weights[p].shape[-1])),
+                       "channel_weights": [round(float(x), 6)
+                                           for x in weights[p].mean(axis=0)]}
           for p, pair in enumerate(model.pairs)}
 
 
@@ -55,7 +58,8 @@ def with_start(final: dict, start: dict | None) -> dict:
     entry = dict(stats)
     entry["final"] = {k: stats[k] for k in LEARNED}
     if start and label in start:
-      entry["init"] = {k: start[label][k] for k in LEARNED}
+      entry["init"] = {k: start[label][k] for k in (*LEARNED, "channel_weights")
+                       if k in start[label]}
       entry["change"] = {"mean": stats["mean"] - start[label]["mean"],
                          "entropy": stats["entropy"] - start[label]["entropy"]}
     merged[label] = entry
@@ -102,3 +106,116 @@ def source_class_ranking(class_policy, class_names) -> dict:
                    "most_likely_weight": float(values[probabilities[c].argmax()])}
                   for rank, c in enumerate(order)],
   }
+
+
+# Known-answer verdicts (issue #13): how far below the real source a decoy's
+# pairs must end, and how little of w may stay on a noisy source's noise half.
+DECOY_MARGIN = 0.3
+NOISE_MASS_MAX = 0.4
+
+
+def known_answer_summary(stats: dict, source_paths) -> dict:
+  """Verdicts of the known-answer runs, from `lambdas.json` (with `init`).
+
+  where (a `decoy:` source beside a real one): mean lambda start -> end of
+  each source's pairs; passes when the decoy's end at least DECOY_MARGIN
+  below the real source's and below their start.
+  what (a `noisy:` source): per pair, w's mass on the noise half of the
+  channels (0.5 when uniform) at start and end; passes when the mean end
+  mass is at most NOISE_MASS_MAX.
+  """
+  paths = list(source_paths)
+  summary = {}
+  by_source = {}
+  for entry in stats.values():
+    k = entry["source_network"]
+    by_source.setdefault(k, []).append(entry)
+  means = {k: {"start": float(np.mean([e["init"]["mean"] for e in es if "init" in e]
+                                      or [np.nan])),
+               "end": float(np.mean([e["mean"] for e in es])),
+               "dead": sum(e["mean"] == 0.0 for e in es), "pairs": len(es)}
+           for k, es in by_source.items()}
+  decoys = [k for k, p in enumerate(paths) if p.startswith("decoy:")]
+  reals = [k for k, p in enumerate(paths)
+           if not p.startswith(("decoy:", "noisy:"))]
+  if decoys and reals:
+    real = float(np.mean([means[k]["end"] for k in reals]))
+    decoy = float(np.mean([means[k]["end"] for k in decoys]))
+    start = float(np.mean([means[k]["start"] for k in decoys]))
+    summary["where"] = {"real": [means[k] for k in reals],
+                        "decoy": [means[k] for k in decoys],
+                        "gap": real - decoy,
+                        "passed": bool(real - decoy >= DECOY_MARGIN and decoy < start)}
+  noisy = [k for k, p in enumerate(paths) if p.startswith("noisy:")]
+  if noisy:
+    masses = []
+    for label, entry in stats.items():
+      if entry["source_network"] in noisy:
+        masses.append({"pair": label, "end": _noise_mass(entry["channel_weights"]),
+                       "start": _noise_mass(entry.get("init", {}).get(
+                           "channel_weights", []))})
+    end = float(np.mean([m["end"] for m in masses]))
+    summary["what"] = {"pairs": masses, "mean_end": end,
+                       "mean_start": float(np.mean([m["start"] for m in masses])),
+                       "passed": bool(end <= NOISE_MASS_MAX)}
+  return summary
+
+
+def _noise_mass(channel_weights) -> float:
+  """The share of the weight on the second half of the channels (the noise)."""
+  weights = np.asarray(channel_weights, np.float64)
+  if not weights.size:
+    return float("nan")
+  return float(weights[weights.size // 2:].sum() / weights.sum())
+
+
+def mean_meta_gradient(model, dataset, batches: int = 30) -> dict:
+  """{phi variable name: its meta-gradient averaged over `batches` of `dataset`}.
+
+  What the meta-objective asks of phi at the current theta, free of the
+  optimizer: averaging over batches keeps the consistent part (the signal).
+  Uses the target optimizer's current learning rate for the look-ahead.
+  """
+  phi = model.meta_networks.trainable_variables
+  sums = [np.zeros(v.shape) for v in phi]
+  learning_rate = model.optimizer.learning_rate
+  count = 0
+  for images, labels in dataset.take(batches):
+    sources, pooled = model.source_features(images)
+    grads = model.meta_gradient(images, labels, sources, pooled, learning_rate)
+    for total, grad in zip(sums, grads):
+      total += np.asarray(grad)
+    count += 1
+  return {v.name: total / max(1, count) for v, total in zip(phi, sums)}
+
+
+def hypergradient_t(trace: dict, steps_per_epoch: int = 1) -> dict:
+  """Per pair, the t statistic of the "where" meta-gradient over the whole run.
+
+  From `meta_trace.json`: each epoch's mean and |mean| / std over its meta
+  steps (`hypergrad/`, `hypergrad_snr/`) and its step count. t = mean /
+  (std / sqrt(steps)) over all the run's meta steps: |t| > 2 means the
+  meta-objective asked for a consistent direction (t > 0: lambda down), and
+  otherwise that phi's change is noise, whatever it looks like.
+  `steps_per_epoch`: for traces that do not record their step counts.
+  """
+  labels = {k.split("/", 1)[1] for entry in trace.values() for k in entry
+            if k.startswith("hypergrad/")}
+  result = {}
+  for label in sorted(labels):
+    means, squares, counts = [], [], []
+    for entry in trace.values():
+      mean, snr = entry.get(f"hypergrad/{label}"), entry.get(f"hypergrad_snr/{label}")
+      if mean is None or (mean == 0 and snr == 0):  # no meta step that epoch
+        continue
+      std = abs(mean) / snr if snr else 0.0
+      means.append(mean)
+      squares.append(std ** 2 + mean ** 2)
+      counts.append(entry.get("steps") or steps_per_epoch)
+    if not counts:
+      continue
+    n = float(sum(counts))
+    mean = sum(m * c for m, c in zip(means, counts)) / n
+    variance = max(sum(q * c for q, c in zip(squares, counts)) / n - mean ** 2, 1e-30)
+    result[label] = float(mean / np.sqrt(variance / n))
+  return result

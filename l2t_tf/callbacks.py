@@ -133,17 +133,25 @@ class MetaSummaries(keras.callbacks.Callback):
   lambda (`lambda/<pair>`), its mean and change from the start
   (`lambda_mean/`, `lambda_change/`), the channel-weight entropy and its gap
   to log C (`channel_weight_entropy/`, `entropy_gap/`; 0 means uniform), and
-  the per-pair meta-gradient norm, which it takes out of the epoch's logs
-  (the console line would otherwise carry one per pair).
+  the trainer's per-pair values (lambda on the training batches, the
+  meta-gradient norm, the "where" hypergradient and its signal-to-noise),
+  which it takes out of the epoch's logs (the console line would otherwise
+  carry them per pair). The same per-pair values, one entry
+  per epoch, go to `<workdir>/meta_trace.json`.
   """
+  PER_PAIR = ("meta_grad_norm/", "hypergrad/", "hypergrad_snr/", "train_lambda/",
+              "train_lambda_std/")
+
   def __init__(self, dataset, log_dir: str, workdir: str, fresh: bool,
                guard: StopOnNonFinite | None = None):
     super().__init__()
     self.dataset, self.guard, self.workdir, self.fresh = dataset, guard, workdir, fresh
     self.writer = tf.summary.create_file_writer(log_dir)
     self.start: dict | None = None
+    self.trace: dict = {}
 
   def on_train_begin(self, logs=None):
+    self.trace = workdir_lib.read_json(self.workdir, workdir_lib.META_TRACE) or {}
     self.start = workdir_lib.read_json(self.workdir, workdir_lib.META_INIT)
     if self.start is None and self.fresh:
       self.start = analysis.lambda_statistics(self.model, self.dataset)
@@ -152,13 +160,15 @@ class MetaSummaries(keras.callbacks.Callback):
 
   def on_epoch_end(self, epoch, logs=None):
     logs = logs if logs is not None else {}
-    norms = {k: logs.pop(k) for k in list(logs) if k.startswith("meta_grad_norm/")}
+    per_pair = {k: float(logs.pop(k)) for k in list(logs)
+                if k.startswith(self.PER_PAIR)}
     if self.guard is not None and self.guard.failure:
       return
     lambdas, weights = analysis.meta_outputs(self.model, self.dataset)
+    entry = dict(per_pair, steps=(self.params or {}).get("steps"))
     with self.writer.as_default(step=epoch):
-      for name, value in norms.items():
-        tf.summary.scalar(name, float(value))
+      for name, value in per_pair.items():
+        tf.summary.scalar(name, value)
       for p, pair in enumerate(self.model.pairs):
         mean, entropy = float(lambdas[:, p].mean()), float(
             analysis.entropy(weights[p]).mean())
@@ -167,10 +177,14 @@ class MetaSummaries(keras.callbacks.Callback):
         tf.summary.scalar(f"channel_weight_entropy/{pair.label}", entropy)
         tf.summary.scalar(f"entropy_gap/{pair.label}",
                           math.log(weights[p].shape[-1]) - entropy)
+        entry[f"lambda_mean/{pair.label}"] = mean
         if self.start and pair.label in self.start:
           tf.summary.scalar(f"lambda_change/{pair.label}",
                             mean - self.start[pair.label]["mean"])
     self.writer.flush()
+    self.trace = {k: v for k, v in self.trace.items() if int(k) < epoch + 1}
+    self.trace[str(epoch + 1)] = entry
+    workdir_lib.write_json(self.workdir, workdir_lib.META_TRACE, self.trace)
 
 
 class ChanceWarning(keras.callbacks.Callback):

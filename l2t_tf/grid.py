@@ -14,7 +14,6 @@ variants, columns: the column values, as the paper's Table 1).
 """
 import csv
 import itertools
-import json
 import os
 import re
 import statistics
@@ -77,11 +76,9 @@ def run_grid(config, workdir: str) -> list[dict]:
   rows = []
   for index, (name, column, seed, run_config, folder) in enumerate(planned):
     run_dir = os.path.join(workdir, folder)
-    finished = os.path.join(run_dir, workdir_lib.RESULTS)
-    if os.path.exists(finished):
+    result = workdir_lib.finished(run_dir, run_config.to_json_best_effort())
+    if result is not None:
       logging.info("[%d/%d] %s finished, skipping", index + 1, len(planned), folder)
-      with open(finished) as f:
-        result = json.load(f)
     else:
       print(f"[{index + 1}/{len(planned)}] {folder}", flush=True)
       result = train.run(run_config, run_dir)

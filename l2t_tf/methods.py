@@ -6,7 +6,7 @@ import numpy as np
 
 from l2t_tf import optim
 from l2t_tf.errors import UserError
-from l2t_tf.models import backbones, layers
+from l2t_tf.models import backbones, known_answer, layers
 from l2t_tf.trainers.classic import HandCrafted
 from l2t_tf.trainers.l2t_ww import SCHEMES, LearnedTransfer
 from l2t_tf.trainers.l2tl import POLICIES, JointTransfer
@@ -33,19 +33,20 @@ HANDCRAFTED = {
 ALL_METHODS = sorted([*METHODS, *HANDCRAFTED, "finetune", "l2tl"])
 
 
-DECOY = "decoy:"
+# Known-answer sources (models/known_answer.py): prefix -> builder.
+KNOWN_ANSWER = {"decoy:": known_answer.decoy, "noisy:": known_answer.noisy}
 
 
 def load_source(path: str, calibration_images=None) -> keras.Model:
   """A pretrained source network saved as a `.keras` file by this project.
 
-  `decoy:PATH` is a known-answer source (issue #13): PATH's architecture with
-  fresh random weights, its BatchNorm statistics set from `calibration_images`
-  (target images) so that its features have a trained network's scale. It
-  holds nothing learned, so L2T-ww should learn to weigh its pairs down.
+  `decoy:PATH` and `noisy:PATH` are known-answer sources built from PATH
+  (see models/known_answer.py); `calibration_images` (target images) give
+  their random parts a trained network's scale.
   """
-  if path.startswith(DECOY):
-    return _decoy(load_source(path[len(DECOY):]), calibration_images)
+  for prefix, build in KNOWN_ANSWER.items():
+    if path.startswith(prefix):
+      return build(load_source(path[len(prefix):]), calibration_images)
   if not path:
     raise UserError("this method needs a source network but transfer.source_paths "
                     "is empty", "pass --config.transfer.source_paths=\"('SRC.keras',)\"")
@@ -59,20 +60,6 @@ def load_source(path: str, calibration_images=None) -> keras.Model:
     raise UserError(f"cannot read source checkpoint {path} ({type(e).__name__})",
                     "pass a .keras file written by this project's training "
                     "(WORKDIR/model.keras)") from None
-
-
-def _decoy(source: keras.Model, calibration_images) -> keras.Model:
-  decoy = keras.models.clone_model(source)  # new weights from the initialisers
-  decoy.name = f"decoy_{source.name}"
-  if calibration_images is not None:
-    norms = [l for l in decoy.layers if isinstance(l, keras.layers.BatchNormalization)]
-    momenta = [l.momentum for l in norms]
-    for layer in norms:  # moving statistics := this batch's, layer after layer
-      layer.momentum = 0.0
-    decoy(calibration_images, training=True)
-    for layer, momentum in zip(norms, momenta):
-      layer.momentum = momentum
-  return decoy
 
 
 def _points(model: keras.Model, network: int, names=()) -> list[pairs_lib.Point]:
@@ -94,10 +81,10 @@ def build_student(target: keras.Model, pairs,
   return keras.Model(target.inputs, outputs, name="student")
 
 
-def build_transfer(config, target: keras.Model,
-                   calibration_images=None) -> LearnedTransfer:
+def build_transfer(config, target: keras.Model, calibration_images=None,
+                   steps_per_epoch: int = 1) -> LearnedTransfer:
   """The LearnedTransfer trainer for fm / l2t_w / l2t_ww (`calibration_images`:
-  target images for `decoy:` sources)."""
+  target images for known-answer sources)."""
   transfer = config.transfer
   if transfer.scheme not in SCHEMES:
     raise UserError(f"unknown transfer.scheme '{transfer.scheme}'",
@@ -105,9 +92,15 @@ def build_transfer(config, target: keras.Model,
   if transfer.meta not in KINDS:
     raise UserError(f"unknown transfer.meta '{transfer.meta}'",
                     f"use one of {list(KINDS)}")
+  if transfer.beta < 0:
+    raise UserError(f"transfer.beta must be >= 0, got {transfer.beta}",
+                    "use the paper's 0.5 (0 turns the transfer off)")
   if transfer.inner_steps < 1:
     raise UserError(f"transfer.inner_steps must be >= 1, got {transfer.inner_steps}",
                     "use the paper's 2")
+  if transfer.get("meta_start_epoch", 0) < 0:
+    raise UserError(f"transfer.meta_start_epoch must be >= 0, got "
+                    f"{transfer.meta_start_epoch}", "use 0 (the paper) or a few epochs")
   if transfer.meta_every < 1:
     raise UserError(f"transfer.meta_every must be >= 1, got {transfer.meta_every}",
                     "use 1 (a meta step every batch, the paper) or k > 1")
@@ -140,6 +133,8 @@ def build_transfer(config, target: keras.Model,
   return LearnedTransfer(target, student, extractors, pairs,
                          meta, beta=transfer.beta, inner_steps=transfer.inner_steps,
                          scheme=transfer.scheme, meta_every=transfer.meta_every,
+                         meta_start=round(transfer.get("meta_start_epoch", 0)
+                                          * steps_per_epoch),
                          first_order=transfer.first_order,
                          freeze_meta=transfer.freeze_meta)
 
@@ -274,7 +269,7 @@ def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
     zeros = np.zeros((1, *input_shape), keras.config.floatx())
     target.test_on_batch(zeros, np.zeros((1,), np.int64))
     return target, target
-  model = build_transfer(config, target, calibration_images)
+  model = build_transfer(config, target, calibration_images, steps_per_epoch)
   model.compile(optimizer, optim.meta_optimizer(config.transfer),
                 jit_compile=jit_compile)
   return model, target

@@ -135,6 +135,15 @@ def target_optimizer(train_config, steps: int) -> SGDL2:
 
 
 def meta_optimizer(transfer_config) -> AdamL2:
-  """Adam for the meta-networks (lr 1e-4, weight decay 1e-4 in the paper)."""
+  """Adam for the meta-networks (lr 1e-4, weight decay 1e-4 in the paper).
+
+  PyTorch's Adam defaults (beta_2 0.999, epsilon 1e-8), as the reference.
+  `transfer.meta_beta_2` shortens Adam's memory of squared gradients: with
+  0.999 the large meta-gradients of the first epoch keep later steps small.
+  """
+  beta_2 = transfer_config.get("meta_beta_2", 0.999)
+  if not 0.0 <= beta_2 < 1.0:
+    raise UserError(f"transfer.meta_beta_2 must be in [0, 1), got {beta_2}",
+                    "use 0.999 (the paper, PyTorch's default) or e.g. 0.9")
   return AdamL2(learning_rate=transfer_config.meta_learning_rate,
-                l2=transfer_config.meta_weight_decay)
+                l2=transfer_config.meta_weight_decay, beta_2=beta_2, epsilon=1e-8)

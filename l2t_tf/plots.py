@@ -76,9 +76,11 @@ def matching_graph(stats: dict, threshold: float = 0.1):
   return figure
 
 
-def lambda_over_training(history: dict, stats: dict):
+def lambda_over_training(trace: dict, stats: dict):
   """Fig. 4: per source point, mean +- std of lambda against epoch, per target point.
 
+  `trace`: `meta_trace.json` (per epoch, `train_lambda/<pair>` and
+  `train_lambda_std/<pair>`: lambda over the epoch's training batches).
   Where `stats` holds the start (`analysis.with_start`), each curve begins
   with a hollow marker at epoch 0: lambda before the first step.
   """
@@ -89,8 +91,9 @@ def lambda_over_training(history: dict, stats: dict):
     for label, v in sorted(stats.items(), key=lambda item: item[1]["target_index"]):
       if (v["source_network"], v["source_index"]) != (network, index):
         continue
-      mean = np.asarray(history[f"lambda_{label}"])
-      std = np.asarray(history.get(f"lambda_std_{label}", np.zeros_like(mean)))
+      mean = _series(trace, f"train_lambda/{label}")
+      std = _series(trace, f"train_lambda_std/{label}")
+      std = std if std.size == mean.size else np.zeros_like(mean)
       epochs = np.arange(1, len(mean) + 1)
       line, = ax.plot(epochs, mean, label=f"target {v['target_index']}")
       ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(),
@@ -107,6 +110,12 @@ def lambda_over_training(history: dict, stats: dict):
   axes[0][0].set_ylabel("lambda (training batches;\no = validation, step 0)")
   axes[0][-1].legend(fontsize=7)
   return figure
+
+
+def _series(trace: dict, name: str) -> np.ndarray:
+  """The values of `name` in epoch order from a {epoch: {name: value}} trace."""
+  return np.asarray([trace[e][name] for e in sorted(trace, key=int)
+                     if name in trace[e]])
 
 
 def channel_weights(weights: list[np.ndarray], labels: list[str]):

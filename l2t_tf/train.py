@@ -3,6 +3,7 @@
 Rerunning the same command on the same workdir resumes from the newest
 checkpoint (see checkpoints.py); a finished workdir is never touched again.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -34,6 +35,13 @@ def _check_options(config) -> None:
     raise UserError(f"checkpoint.every_steps must be >= 0, got "
                     f"{config.checkpoint.every_steps}", "use 0 (epoch ends only) "
                     "or a number of batches")
+  if config.seed < 0:
+    raise UserError(f"seed must be >= 0, got {config.seed}", "use e.g. --config.seed=0")
+  if config.data.val_per_class < 1:
+    raise UserError(f"data.val_per_class must be >= 1, got "
+                    f"{config.data.val_per_class}: the best epoch, the reported "
+                    "accuracy and L2T-ww's statistics are taken on validation",
+                    "hold out a few images per class, e.g. --config.data.val_per_class=10")
   if config.train.epochs <= 0:
     raise UserError(f"train.epochs must be positive, got {config.train.epochs}",
                     "use e.g. --config.train.epochs=30")
@@ -52,10 +60,10 @@ def run(config, workdir: str) -> dict:
   start = time.time()
   strategy = distribution.make_strategy(config.train.strategy)  # first, see there
   chief = distribution.is_chief(strategy)
+  _check_options(config)
   keras.utils.set_random_seed(config.seed)
   if config.deterministic:
     tf.config.experimental.enable_op_determinism()
-  _check_options(config)
   if config.export.enabled:
     export.check_version_free(_export_base(config, workdir),
                               config.export.model_name, config.export.version)
@@ -68,7 +76,8 @@ def run(config, workdir: str) -> dict:
   steps = datasets.steps_per_epoch
   jit_compile = distribution.resolve_jit_compile(config.train.jit_compile)
   calibration = None
-  if any(p.startswith(methods.DECOY) for p in config.transfer.source_paths):
+  if any(p.startswith(tuple(methods.KNOWN_ANSWER))
+         for p in config.transfer.source_paths):
     calibration = next(iter(datasets.train_from(0, 0, 1)))[0]
   with strategy.scope():
     model, target = methods.build_model(config, datasets.num_classes,
@@ -78,10 +87,22 @@ def run(config, workdir: str) -> dict:
   distribution.adapt_to_multi_worker(model, strategy)
   variables = checkpoints.training_variables(model)
   state_bytes = sum(int(np.prod(v.shape)) * 4 for v in variables)
+  held = contextlib.ExitStack()  # the workdir lock, held by the chief until the end
   if chief:
+    held.enter_context(workdir_lib.lock(workdir))
     workdir_lib.prepare(workdir, config.to_json_best_effort(),
                         required_bytes=(config.checkpoint.keep + 2) * state_bytes)
+    for path in workdir_lib.remove_leftovers(workdir):
+      logging.info("removed %s, left by an interrupted run", path)
+  with held:
+    return _train(config, workdir, model, target, datasets, variables, chief,
+                  strategy, jit_compile, start, source_classes)
 
+
+def _train(config, workdir, model, target, datasets, variables, chief, strategy,
+           jit_compile, start, source_classes) -> dict:
+  """Restores, fits and writes the outputs of a prepared (and locked) run."""
+  steps = datasets.steps_per_epoch
   checkpointer = checkpoints.Checkpointer(workdir, config.checkpoint.keep)
   state, metric_values = _restore(model, variables, checkpointer)
   if chief:
@@ -175,7 +196,7 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
     start = workdir_lib.read_json(workdir, workdir_lib.META_INIT)
     workdir_lib.write_json(workdir, "lambdas.json", analysis.with_start(
         analysis.lambda_statistics(model, datasets.val), start))
-    visualise.write_plots(model, datasets.val, history, workdir)
+    visualise.write_plots(model, datasets.val, workdir)
   if getattr(model, "learns_policy", False):
     ranking = analysis.source_class_ranking(model.policy, source_classes)
     workdir_lib.write_json(workdir, "source_class_weights.json", ranking)
@@ -198,11 +219,10 @@ def run_comparison(config, workdir: str, methods_to_run) -> dict:
     with single.unlocked():
       single.method = method
     method_dir = os.path.join(workdir, method)
-    finished = os.path.join(method_dir, workdir_lib.RESULTS)
-    if os.path.exists(finished):  # rerunning a comparison resumes it
+    finished = workdir_lib.finished(method_dir, single.to_json_best_effort())
+    if finished is not None:  # rerunning a comparison resumes it
       logging.info("%s already finished in %s, skipping it", method, method_dir)
-      with open(finished) as f:
-        results[method] = json.load(f)
+      results[method] = finished
       continue
     results[method] = run(single, method_dir)
   return results

@@ -17,10 +17,11 @@ from l2t_tf.errors import UserError
 SAMPLES = 4  # validation images in the saliency figure
 
 
-def figures(model, val_dataset, history: dict, start: dict | None = None) -> dict:
+def figures(model, val_dataset, trace: dict, start: dict | None = None) -> dict:
   """The four figures of issue #6, from the model's meta-networks on validation.
 
-  `start`: lambda statistics at step 0 (meta_init.json), marked in the plots.
+  `trace`: lambda per epoch (meta_trace.json); `start`: lambda statistics at
+  step 0 (meta_init.json), marked in the plots.
   """
   outputs = analysis.meta_outputs(model, val_dataset)  # one pass for both uses
   stats = analysis.with_start(
@@ -31,19 +32,20 @@ def figures(model, val_dataset, history: dict, start: dict | None = None) -> dic
   uniform = analysis.saliency(model, images, uniform=True)
   return {
       "matching_graph.png": plots.matching_graph(stats),
-      "lambda_over_training.png": plots.lambda_over_training(history, stats),
+      "lambda_over_training.png": plots.lambda_over_training(trace, stats),
       "channel_weights.png": plots.channel_weights(
           weights, [p.label for p in model.pairs]),
       "saliency.png": plots.saliency_maps(images, learned, uniform),
   }
 
 
-def write_plots(model, val_dataset, history: dict, workdir: str) -> list[str]:
+def write_plots(model, val_dataset, workdir: str) -> list[str]:
   """Saves `figures` as PNGs in <workdir>/plots/ and returns their paths."""
   folder = plots.output_dir(workdir)
   start = workdir_lib.read_json(workdir, workdir_lib.META_INIT)
+  trace = workdir_lib.read_json(workdir, workdir_lib.META_TRACE) or {}
   return [plots.save(figure, os.path.join(folder, name))
-          for name, figure in figures(model, val_dataset, history, start).items()]
+          for name, figure in figures(model, val_dataset, trace, start).items()]
 
 
 def load(workdir: str):
@@ -76,5 +78,5 @@ def load(workdir: str):
 
 def run(workdir: str) -> list[str]:
   """main.py --mode=visualise: rebuilds the run in `workdir`, then plots."""
-  model, datasets, history = load(workdir)
-  return write_plots(model, datasets.val, history, workdir)
+  model, datasets, _ = load(workdir)
+  return write_plots(model, datasets.val, workdir)

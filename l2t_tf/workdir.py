@@ -1,14 +1,20 @@
 """The workdir: checked before anything is written, never overwritten silently."""
+import contextlib
+import glob
 import json
 import os
 import shutil
+import socket
 import tempfile
+import time
 
 from l2t_tf.errors import UserError
 
 RESULTS = "results.json"
+LOCK = ".lock"  # {"pid", "host", "started"} of the process writing the workdir
 CONFIG = "config.json"
 META_INIT = "meta_init.json"  # lambda and w statistics at step 0
+META_TRACE = "meta_trace.json"  # per epoch and pair: lambda, meta-gradients
 # Config fields a resumed run may change: they do not change what is computed.
 RESUMABLE_CHANGES = ("train.verbose", "train.jit_compile", "train.strategy",
                      "export.", "checkpoint.keep", "grid.")
@@ -25,11 +31,114 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
 
 
 def config_differences(saved: dict, current: dict) -> list[str]:
-  """Fields (dotted) whose values differ, ignoring RESUMABLE_CHANGES."""
+  """Fields (dotted) whose values differ, ignoring RESUMABLE_CHANGES.
+
+  A field the saved config lacks was added to l2t_tf after that run, whose
+  default reproduces what the run did, so it is no difference.
+  """
   saved, current = _flatten(saved), _flatten(current)
-  return sorted(k for k in set(saved) | set(current)
-                if saved.get(k) != current.get(k)
-                and not k.startswith(RESUMABLE_CHANGES))
+  unused = _unused_sections(saved.get("method"))
+  return sorted(k for k in saved
+                if saved[k] != current.get(k)
+                and not k.startswith(RESUMABLE_CHANGES + unused))
+
+
+def _unused_sections(method) -> tuple:
+  """Config sections that `method` never reads (so they cannot change its run)."""
+  if method == "scratch":
+    return ("transfer.", "l2tl.")
+  return () if method == "l2tl" else ("l2tl.",)
+
+
+@contextlib.contextmanager
+def lock(workdir: str):
+  """Holds `<workdir>/.lock` while this process writes the run; a second is refused.
+
+  A lock left by a process that is gone (killed) on this machine is taken
+  over; one from another machine is trusted, and the error says how to clear it.
+  """
+  if not workdir:
+    raise UserError("--workdir is empty", "pass --workdir=DIR")
+  path = os.path.join(os.path.expanduser(workdir), LOCK)
+  mine = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+  try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    for attempt in range(2):
+      try:
+        with open(path, "x") as f:
+          json.dump(mine, f)
+        break
+      except FileExistsError:
+        holder = _lock_holder(path)
+        if attempt or _alive(holder):
+          raise UserError(
+              f"{workdir} is in use by process {holder.get('pid')} on "
+              f"{holder.get('host')} (since {time.ctime(holder.get('started', 0))})",
+              "wait for that run to end, or pass another --workdir (delete "
+              f"{path} only if that process is gone)") from None
+        os.remove(path)  # its process is gone: a stale lock
+  except OSError as e:
+    raise UserError(f"workdir {workdir} is not writable ({e.strerror})",
+                    "pass a --workdir you can write to") from None
+  try:
+    yield
+  finally:
+    if _lock_holder(path) == mine:
+      os.remove(path)
+
+
+def _lock_holder(path: str) -> dict:
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, ValueError):
+    return {}  # unreadable or half-written: treated as held by nobody alive
+
+
+def _alive(holder: dict) -> bool:
+  if not holder or holder.get("host") != socket.gethostname():
+    return bool(holder)  # another machine's process cannot be checked here
+  try:
+    os.kill(int(holder["pid"]), 0)
+  except ProcessLookupError:
+    return False
+  except (PermissionError, OSError, ValueError, KeyError, TypeError):
+    return True
+  return True
+
+
+def remove_leftovers(workdir: str) -> list[str]:
+  """Deletes the `.tmp-*` folders a killed checkpoint or export left in `workdir`.
+
+  Call it only while holding `lock(workdir)`: then no other process of this
+  run can be writing them. Returns what it removed.
+  """
+  patterns = (os.path.join(workdir, "checkpoints", ".tmp-*"),
+              os.path.join(workdir, "export", "*", ".tmp-*"))
+  removed = sorted(p for pattern in patterns for p in glob.glob(pattern))
+  for path in removed:
+    shutil.rmtree(path, ignore_errors=True)
+  return removed
+
+
+def finished(run_dir: str, config_json: str) -> dict | None:
+  """The results of a finished run in `run_dir`, or None when it has not finished.
+
+  Refuses a finished run whose config differs from `config_json` (outside
+  RESUMABLE_CHANGES): a grid or comparison must not report a stale result.
+  """
+  results = read_json(run_dir, RESULTS)
+  if results is None:
+    return None
+  saved = read_json(run_dir, CONFIG)
+  if saved is not None:
+    differences = config_differences(saved, json.loads(config_json))
+    if differences:
+      raise UserError(f"{run_dir} holds a finished run with another config "
+                      f"(differs in {', '.join(differences[:5])})",
+                      "pass a new --workdir, or rerun the config it ran "
+                      f"({os.path.join(run_dir, CONFIG)})")
+  return results
 
 
 def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0) -> None:

@@ -59,3 +59,8 @@ def test_a_tiny_grid_runs_then_skips_what_finished(tmp_path):
   assert os.stat(tmp_path / "AT" / "seed=1" / "results.json").st_mtime_ns == stamp
   with open(tmp_path / "results.csv") as f:
     assert len(list(csv.DictReader(f))) == 4
+  # The same grid with another learning rate must not report those results.
+  changed = grid.override(config, "train.learning_rate", 0.01)
+  with pytest.raises(UserError, match="finished run with another config.*"
+                     "train.learning_rate"):
+    grid.run_grid(changed, str(tmp_path))

@@ -27,6 +27,22 @@ def test_quickstart_compares_scratch_and_l2t_ww(tmp_path):
   # Rerunning a finished comparison skips its methods instead of failing.
   again = cli.main(workdir=tmp_path)
   assert again.returncode == 0 and "scratch: test accuracy" in again.stdout
+  # ... but not with another config: its results would be stale.
+  stale = cli.main("--config.train.learning_rate=0.01", workdir=tmp_path)
+  assert stale.returncode == 2
+  assert "finished run with another config" in cli.error_lines(stale)[0]
+  # The console: no TensorFlow start-up lines and no export INFO lines.
+  for noise in ("cuda", "oneDNN", "absl::InitializeLog", "fingerprint"):
+    assert noise not in result.stderr + result.stdout, noise
+
+
+def test_a_workdir_in_use_is_refused(tmp_path):
+  from l2t_tf import workdir  # pylint: disable=g-import-not-at-top
+  with workdir.lock(str(tmp_path)):
+    result = cli.main("--config.method=scratch", workdir=tmp_path)
+  assert result.returncode == 2
+  assert f"in use by process {os.getpid()}" in cli.error_lines(result)[0]
+  assert sorted(os.listdir(tmp_path)) == []  # nothing written
 
 
 @pytest.mark.parametrize("method", ["fm", "l2t_w"])
@@ -189,7 +205,7 @@ BAD_INPUTS = {
     "unknown l2tl reward": ([*L2TL, "--config.l2tl.reward=f1"],
                             "unknown l2tl.reward", "finished"),
     "l2tl without validation images": ([*L2TL, "--config.data.val_per_class=0"],
-                                       "needs a validation set", "finished"),
+                                       "val_per_class must be >= 1", "finished"),
     "l2tl source of another image size": (
         [*L2TL, "--config.l2tl.source_data.image_size=28"], "shares one encoder",
         "finished"),

@@ -29,16 +29,17 @@ def test_matching_graph_draws_each_pair_over_the_threshold(tmp_path):
   assert_png_not_blank(plots.save(figure, tmp_path / "graph.png"))
 
 
-def test_lambda_over_training_plots_the_history(tmp_path):
-  history = {}
+def test_lambda_over_training_plots_the_trace_in_epoch_order(tmp_path):
+  trace = {}
   for label in _stats():
-    history[f"lambda_{label}"] = list(np.linspace(1, 2, 5) * (1 + len(label)))
-    history[f"lambda_std_{label}"] = [0.1] * 5
-  figure = plots.lambda_over_training(history, _stats())
+    for epoch, value in enumerate(np.linspace(1, 2, 12) * (1 + len(label))):
+      trace.setdefault(str(epoch + 1), {})[f"train_lambda/{label}"] = value
+      trace[str(epoch + 1)][f"train_lambda_std/{label}"] = 0.1
+  figure = plots.lambda_over_training(trace, _stats())
   curves = {(ax.get_title(), line.get_label()): line.get_ydata()
             for ax in figure.axes for line in ax.lines}
-  np.testing.assert_array_equal(curves[("source s2", "target 1")],
-                                history["lambda_2_1"])
+  np.testing.assert_array_equal(curves[("source s2", "target 1")],  # not 1, 10, 11, 2
+                                np.linspace(1, 2, 12) * (1 + len("2_1")))
   assert len(curves) == 4
   assert_png_not_blank(plots.save(figure, tmp_path / "curves.png"))
 

@@ -30,17 +30,18 @@ def test_training_writes_the_four_plots(run_dir):
 
 
 def test_drawn_lambdas_equal_lambdas_json(run_dir):
-  model, datasets, history = visualise.load(str(run_dir))
+  model, datasets, _ = visualise.load(str(run_dir))
   saved = json.loads((run_dir / "lambdas.json").read_text())
+  trace = json.loads((run_dir / "meta_trace.json").read_text())
   recomputed = analysis.lambda_statistics(model, datasets.val)
   for label, values in saved.items():
     assert recomputed[label]["mean"] == pytest.approx(values["mean"], abs=1e-6)
-  figures = visualise.figures(model, datasets.val, history)
+  figures = visualise.figures(model, datasets.val, trace)
   drawn = {t.get_gid(): t.get_text()
            for t in figures["matching_graph.png"].axes[0].texts if t.get_gid()}
   assert drawn == {label: f"{v['mean']:.2f}" for label, v in saved.items()
                    if v["mean"] >= 0.1}
-  assert len(history["lambda_1_1"]) == 2
+  assert sorted(trace) == ["1", "2"] and "train_lambda/1_1" in trace["2"]
 
 
 def test_lambdas_json_reports_start_end_and_change(run_dir):
@@ -53,8 +54,9 @@ def test_lambdas_json_reports_start_end_and_change(run_dir):
         values["mean"] - values["init"]["mean"])
     assert values["entropy"] <= values["log_channels"] + 1e-6
   assert any(abs(v["change"]["mean"]) > 0 for v in saved.values())
-  model, datasets, history = visualise.load(str(run_dir))
-  figures = visualise.figures(model, datasets.val, history, start)
+  model, datasets, _ = visualise.load(str(run_dir))
+  trace = json.loads((run_dir / "meta_trace.json").read_text())
+  figures = visualise.figures(model, datasets.val, trace, start)
   drawn = {t.get_gid(): t.get_text()
            for t in figures["matching_graph.png"].axes[0].texts if t.get_gid()}
   label = next(l for l, v in saved.items() if v["mean"] >= 0.1)
@@ -67,10 +69,16 @@ def test_lambdas_json_reports_start_end_and_change(run_dir):
       saved[markers[0].get_gid()[len("start_"):]]["init"]["mean"])
 
 
-def test_gradient_norms_are_in_the_history_and_per_pair_in_tensorboard(run_dir):
+def test_gradient_norms_are_in_the_history_and_per_pair_in_the_trace(run_dir):
   history = json.loads((run_dir / "results.json").read_text())["history"]
   assert len(history["grad_norm"]) == 2 and min(history["meta_grad_norm"]) > 0
-  assert not any(k.startswith("meta_grad_norm/") for k in history)
+  # Per-pair values stay off the console line and out of the history.
+  assert not any("/" in k or k.startswith("lambda") for k in history)
+  trace = json.loads((run_dir / "meta_trace.json").read_text())
+  for name in ("meta_grad_norm", "hypergrad", "hypergrad_snr", "train_lambda"):
+    assert f"{name}/1_1" in trace["1"]
+  assert trace["1"]["meta_grad_norm/1_1"] >= 0
+  assert any(v != 0 for k, v in trace["1"].items() if k.startswith("hypergrad/"))
 
 
 def test_visualise_mode_writes_the_plots(run_dir, tmp_path):
@@ -92,7 +100,7 @@ def test_tensorboard_has_lambda_histograms_and_entropies(run_dir):
         steps.add(event.step)
   assert {"lambda/1_1", "lambda/3_5", "channel_weight_entropy/2_4",
           "lambda_mean/1_1", "lambda_change/3_5", "entropy_gap/2_4",
-          "meta_grad_norm/1_1"} <= tags
+          "meta_grad_norm/1_1", "hypergrad/1_1", "train_lambda/1_1"} <= tags
   assert steps == {0, 1}
 
 

@@ -1,4 +1,4 @@
-"""The workdir checks: config changes on resume, free disk space."""
+"""The workdir checks: config changes on resume, free disk space, the lock."""
 import collections
 import json
 import shutil
@@ -30,3 +30,48 @@ def test_too_little_free_space_fails_early(tmp_path, monkeypatch):
   with pytest.raises(UserError, match="only 1 MiB free.*needs about 8 MiB"):
     workdir.prepare(str(tmp_path / "run"), "{}", required_bytes=8 * 2**20)
   assert not (tmp_path / "run" / workdir.CONFIG).exists()
+
+
+def test_a_held_workdir_is_refused_and_released_after(tmp_path):
+  with workdir.lock(str(tmp_path)):
+    holder = json.loads((tmp_path / workdir.LOCK).read_text())
+    with pytest.raises(UserError, match=f"in use by process {holder['pid']}"):
+      with workdir.lock(str(tmp_path)):
+        pass
+  assert not (tmp_path / workdir.LOCK).exists()
+  with workdir.lock(str(tmp_path)):  # free again
+    pass
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
+  import socket  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                        capture_output=True, text=True, check=True)
+  (tmp_path / workdir.LOCK).write_text(json.dumps(
+      {"pid": int(gone.stdout), "host": socket.gethostname(), "started": 0}))
+  with workdir.lock(str(tmp_path)):
+    assert json.loads((tmp_path / workdir.LOCK).read_text())["pid"] != int(gone.stdout)
+
+
+def test_fields_added_since_a_run_and_unused_sections_are_no_difference():
+  saved = {"method": "scratch", "train": {"epochs": 3},
+           "transfer": {"matching": "one_to_one"}}
+  current = {"method": "scratch", "train": {"epochs": 3, "new_field": 1},
+             "transfer": {"matching": "all_to_all"}}
+  assert workdir.config_differences(saved, current) == []
+  saved["method"] = current["method"] = "fm"
+  assert workdir.config_differences(saved, current) == ["transfer.matching"]
+
+
+def test_leftovers_of_a_killed_checkpoint_or_export_are_removed(tmp_path):
+  kept = tmp_path / "checkpoints" / "ckpt-00000001"
+  for folder in (tmp_path / "checkpoints" / ".tmp-abc", kept,
+                 tmp_path / "export" / "target" / ".tmp-def",
+                 tmp_path / "export" / "target" / "1"):
+    folder.mkdir(parents=True)
+  removed = workdir.remove_leftovers(str(tmp_path))
+  assert [p.rsplit("/", 1)[1] for p in removed] == [".tmp-abc", ".tmp-def"]
+  assert kept.exists() and (tmp_path / "export" / "target" / "1").exists()
+  assert not (tmp_path / "checkpoints" / ".tmp-abc").exists()

@@ -101,6 +101,28 @@ def _train_stream(examples, indices, label_table, config, batch_size: int,
   return train_from
 
 
+def _check_data_config(config) -> None:
+  """Refuses data settings that would train a broken model without an error."""
+  for field in ("images_per_class", "val_per_class"):
+    if config[field] < 0:
+      raise UserError(f"data.{field} must be >= 0, got {config[field]}",
+                      f"use 0 ({'all remaining' if field == 'images_per_class' else 'none'}) "
+                      "or a number of images per class")
+  if config.channels not in (1, 3):
+    raise UserError(f"data.channels must be 1 or 3, got {config.channels}",
+                    "use 3 (RGB; grey images are repeated) or 1")
+  if config.image_size < 1:
+    raise UserError(f"data.image_size must be positive, got {config.image_size}",
+                    "use 32 (CIFAR-style models) or 224")
+  classes = list(config.classes)
+  if len(set(classes)) != len(classes):
+    raise UserError(f"data.classes {tuple(classes)} lists a class twice",
+                    "list each original label once")
+  if len(classes) == 1:
+    raise UserError(f"data.classes {tuple(classes)} has one class: nothing to classify",
+                    "list at least two classes (or none for all)")
+
+
 def build_datasets(config, batch_size: int, seed: int) -> Datasets:
   """Train (augmented, shuffled), validation (held out from train) and test sets.
 
@@ -109,6 +131,7 @@ def build_datasets(config, batch_size: int, seed: int) -> Datasets:
   if batch_size <= 0:
     raise UserError(f"train.batch_size must be positive, got {batch_size}",
                     "use e.g. --config.train.batch_size=64")
+  _check_data_config(config)
   if config.preprocessing not in preprocess.MODES:
     raise UserError(f"unknown data.preprocessing '{config.preprocessing}'",
                     f"use one of {list(preprocess.MODES)}")

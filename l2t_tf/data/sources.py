@@ -73,6 +73,11 @@ def _idx_split(path: str, split: str) -> Examples:
                       "install Debian's dataset-fashion-mnist or set "
                       "--config.data.path to the folder holding the IDX files")
     files[kind] = read_idx(found[0])
+  if len(files["images"]) != len(files["labels"]):
+    raise UserError(f"the {split} IDX files under {path} hold "
+                    f"{len(files['images'])} images but {len(files['labels'])} labels",
+                    f"put the matching {prefix}-images and {prefix}-labels files "
+                    "side by side")
   return _from_arrays(files["images"], files["labels"], FASHION_MNIST_CLASSES)
 
 

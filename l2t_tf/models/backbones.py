@@ -167,9 +167,14 @@ def build_backbone(model_config, num_classes: int, input_shape) -> keras.Model:
   if model_config.width <= 0:
     raise UserError(f"model.width must be positive, got {model_config.width}",
                     "use e.g. --config.model.width=0.5")
-  return BACKBONES[name](num_classes=num_classes, input_shape=tuple(input_shape),
-                         width=model_config.width,
-                         recipe=recipe_from_config(model_config))
+  try:
+    return BACKBONES[name](num_classes=num_classes, input_shape=tuple(input_shape),
+                           width=model_config.width,
+                           recipe=recipe_from_config(model_config))
+  except ValueError as e:  # a pooling's output would be empty
+    raise UserError(f"model {name} cannot take {input_shape[0]}x{input_shape[1]} "
+                    f"images ({str(e).splitlines()[0][:80]})",
+                    "raise data.image_size (32 suits every CIFAR-style model)") from None
 
 
 def feature_points(model: keras.Model) -> list[str]:
@@ -186,5 +191,6 @@ def feature_extractor(model: keras.Model, points: Sequence[str] | None = None,
   if unknown:
     raise UserError(f"model {model.name} has no feature points {unknown}",
                     f"use some of {feature_points(model)}")
-  outputs = [model.output] + [model.get_layer(p).output for p in points]
+  # outputs[0]: the logits (a known-answer source also outputs its points).
+  outputs = [model.outputs[0]] + [model.get_layer(p).output for p in points]
   return keras.Model(model.inputs, outputs, name=f"{model.name}_features")

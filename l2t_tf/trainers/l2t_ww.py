@@ -42,6 +42,9 @@ class LearnedTransfer(keras.Model):
     inner_steps: T, the look-ahead steps on the transfer loss.
     scheme: 'three_stage' (the paper) or 'two_stage' (Table 4's original bilevel).
     meta_every: compute the meta step every k-th batch (1 = the paper).
+    meta_start: no meta step before this many batches (0 = the paper): phi
+      then skips the first steps, whose large look-ahead gradients reward
+      whatever disturbs the untrained target least.
     first_order: approximate the look-ahead to first order (see
       `_lookahead_step`); False is the paper's exact second-order meta-gradient.
     freeze_meta: keep phi at its initial values (no meta step): the ablation
@@ -49,7 +52,13 @@ class LearnedTransfer(keras.Model):
 
   Besides the losses, each step logs the norm of theta's gradient
   (`grad_norm`) and of phi's meta-gradient (`meta_grad_norm`, and per pair
-  `meta_grad_norm/<pair>`, which `callbacks.MetaSummaries` moves to TensorBoard).
+  `meta_grad_norm/<pair>`); per pair, the mean and std of lambda over the
+  epoch's batches (`train_lambda/<pair>`, `train_lambda_std/<pair>`) and the
+  signed meta-gradient of the
+  "where" bias (`hypergrad/<pair>`: > 0 means the meta-objective pushes lambda
+  down) and its signal-to-noise over the epoch's steps (`hypergrad_snr/<pair>`,
+  |mean| / std). `callbacks.MetaSummaries` moves the per-pair values out of
+  the console line into TensorBoard and `meta_trace.json`.
   """
 
   def __init__(self, target: keras.Model, student: keras.Model,
@@ -57,7 +66,7 @@ class LearnedTransfer(keras.Model):
                meta_networks: MetaNetworks, beta: float = 0.5,
                inner_steps: int = 2, scheme: str = "three_stage",
                meta_every: int = 1, first_order: bool = False,
-               freeze_meta: bool = False, **kwargs):
+               freeze_meta: bool = False, meta_start: int = 0, **kwargs):
     super().__init__(**kwargs)
     if scheme not in SCHEMES:
       raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
@@ -69,6 +78,7 @@ class LearnedTransfer(keras.Model):
     self.meta_networks = meta_networks
     self.beta, self.inner_steps, self.scheme = beta, inner_steps, scheme
     self.meta_every, self.first_order = meta_every, first_order
+    self.meta_start = meta_start
     self.learns_meta = bool(meta_networks.trainable_variables) and not freeze_meta
     self.loss_tracker = keras.metrics.Mean(name="loss")
     self.org_tracker = keras.metrics.Mean(name="loss_org")
@@ -78,9 +88,13 @@ class LearnedTransfer(keras.Model):
     self.meta_grad_norm = keras.metrics.Mean(name="meta_grad_norm")
     self.pair_meta_grad_norms = [keras.metrics.Mean(name=f"meta_grad_norm/{p.label}")
                                  for p in self.pairs]
-    self.lambda_means = [keras.metrics.Mean(name=f"lambda_{p.label}")
+    self.hypergrads = [keras.metrics.Mean(name=f"hypergrad/{p.label}")
+                       for p in self.pairs]
+    self.hypergrad_squares = [keras.metrics.Mean(name=f"hypergrad_sq/{p.label}")
+                              for p in self.pairs]
+    self.lambda_means = [keras.metrics.Mean(name=f"train_lambda/{p.label}")
                          for p in self.pairs]
-    self.lambda_squares = [keras.metrics.Mean(name=f"lambda_sq_{p.label}")
+    self.lambda_squares = [keras.metrics.Mean(name=f"train_lambda_sq/{p.label}")
                            for p in self.pairs]
 
   # -- Keras contract -------------------------------------------------------
@@ -102,6 +116,7 @@ class LearnedTransfer(keras.Model):
   def metrics(self):
     return [self.loss_tracker, self.org_tracker, self.wfm_tracker, self.accuracy,
             self.grad_norm, self.meta_grad_norm, *self.pair_meta_grad_norms,
+            *self.hypergrads, *self.hypergrad_squares,
             *self.lambda_means, *self.lambda_squares]
 
   def train_step(self, data):
@@ -130,21 +145,28 @@ class LearnedTransfer(keras.Model):
                                          learning_rate)
         self.meta_optimizer.apply(meta_grads,
                                   self.meta_networks.trainable_variables)
-        return self._pair_norms(meta_grads)
-      if self.meta_every == 1:
-        norms, weight = meta_update(), 1.0
+        return self._pair_norms(meta_grads), self._where_grads(meta_grads)
+      if self.meta_every == 1 and not self.meta_start:
+        (norms, where), weight = meta_update(), 1.0
       else:
-        due = self.optimizer.iterations % self.meta_every == 1 % self.meta_every
-        norms = tf.cond(due, meta_update, lambda: tf.zeros(len(self.pairs)))
+        step = self.optimizer.iterations  # already counts step (1)
+        due = ((step % self.meta_every == 1 % self.meta_every)
+               & (step > self.meta_start))
+        zeros = tf.zeros(len(self.pairs))
+        norms, where = tf.cond(due, meta_update, lambda: (zeros, zeros))
         weight = tf.cast(due, tf.float32)
       self.meta_grad_norm.update_state(ops.sqrt(ops.sum(ops.square(norms))),
                                        sample_weight=weight)
-      for p, tracker in enumerate(self.pair_meta_grad_norms):
-        tracker.update_state(norms[p], sample_weight=weight)
+      for p in range(len(self.pairs)):
+        self.pair_meta_grad_norms[p].update_state(norms[p], sample_weight=weight)
+        self.hypergrads[p].update_state(where[p], sample_weight=weight)
+        self.hypergrad_squares[p].update_state(ops.square(where[p]),
+                                               sample_weight=weight)
 
     self._update_metrics(loss_org, loss_wfm, labels, logits, pair_weights)
     return {m.name: m.result() for m in self.metrics
-            if not m.name.startswith("lambda_sq_")} | self._lambda_stds()
+            if not m.name.startswith(("train_lambda_sq/", "hypergrad_sq/"))
+            } | self._lambda_stds() | self._hypergrad_snrs()
 
   def test_step(self, data):
     return common.target_test_step(self, data)
@@ -232,6 +254,23 @@ class LearnedTransfer(keras.Model):
     return ops.sqrt(ops.stack([ops.convert_to_tensor(x, "float32")
                                for x in squares]))
 
+  def _where_grads(self, meta_grads) -> tf.Tensor:
+    """Per pair, the meta-gradient of its "where" bias (0 without one). [pairs]"""
+    where = [ops.zeros((), "float32")] * len(self.pairs)
+    for v, g in zip(self.meta_networks.trainable_variables, meta_grads):
+      if v.name.startswith("where_bias_"):
+        where[int(v.name.rsplit("_", 1)[1])] = ops.sum(ops.cast(g, "float32"))
+    return ops.stack(where)
+
+  def _hypergrad_snrs(self) -> dict:
+    """Per pair, |mean| / std of the "where" meta-gradient over the epoch's steps."""
+    snrs = {}
+    for pair, mean, square in zip(self.pairs, self.hypergrads,
+                                  self.hypergrad_squares):
+      std = ops.sqrt(ops.maximum(square.result() - ops.square(mean.result()), 0.0))
+      snrs[f"hypergrad_snr/{pair.label}"] = ops.abs(mean.result()) / (std + 1e-12)
+    return snrs
+
   def _velocity(self, variable):
     """The target optimizer's momentum slot for `variable` (read, never written)."""
     if not self.optimizer.momentum:
@@ -252,7 +291,7 @@ class LearnedTransfer(keras.Model):
 
   def _lambda_stds(self) -> dict:
     """Standard deviation of lambda over the epoch's samples, per pair."""
-    return {f"lambda_std_{p.label}": ops.sqrt(ops.maximum(
+    return {f"train_lambda_std/{p.label}": ops.sqrt(ops.maximum(
         sq.result() - ops.square(mean.result()), 0.0))
             for p, mean, sq in zip(self.pairs, self.lambda_means,
                                    self.lambda_squares)}

@@ -1,0 +1,25 @@
+"""Issue #13, a known answer for "what": a source whose features carry noise channels.
+
+Source: the quickstart's ResNet-32 (pretrained on Fashion-MNIST 0-4) with
+every feature point doubled by pure-noise channels (`noisy:` in
+transfer.source_paths; the noise has the mean and std of the point's real
+values on target images and is drawn afresh for every batch). The channel
+weights w start uniform, so half their mass is on noise; matching noise
+cannot help the target, so a method that learns "what" should end with
+clearly less than half of w's mass on the noise channels.
+
+  python main.py --config=configs/known_answer_what.py --workdir=runs/known_answer_what
+  python scripts/known_answer_report.py runs/known_answer_what
+
+Measured: docs/results.md.
+"""
+from configs import quickstart
+
+
+def get_config():
+  config = quickstart.get_config()
+  config.method = "l2t_ww"
+  config.compare = ()
+  config.transfer.source_paths = (f"noisy:{config.transfer.source_paths[0]}",)
+  config.transfer.where_init = "neutral"
+  return config

@@ -1,0 +1,83 @@
+"""Bad config values and data files refused in-process by train.run, before training.
+
+The command-line path (one `error:` line, exit code 2) is tested once per kind
+in test_main.py; these cases only need train.run's checks, so they run without
+a subprocess. Each must leave the workdir as it was (here: not created).
+"""
+import gzip
+import os
+
+import numpy as np
+import pytest
+
+from configs import quickstart
+from l2t_tf import train
+from l2t_tf.errors import UserError
+
+TINY = {"data.classes": (5, 7), "data.images_per_class": 8, "data.val_per_class": 4,
+        "model.width": 0.0625, "train.batch_size": 8, "train.epochs": 1,
+        "train.verbose": 0, "export.enabled": False, "method": "scratch"}
+
+# name: (overrides, text the error must hold)
+CASES = {
+    "zero validation images": ({"data.val_per_class": 0}, "val_per_class must be >= 1"),
+    "negative validation images": ({"data.val_per_class": -2}, "val_per_class must be"),
+    "negative images per class": ({"data.images_per_class": -3},
+                                  "images_per_class must be >= 0"),
+    "two channels": ({"data.channels": 2}, "channels must be 1 or 3"),
+    "duplicate class": ({"data.classes": (5, 5, 6)}, "lists a class twice"),
+    "one class": ({"data.classes": (5,)}, "has one class"),
+    "zero image size": ({"data.image_size": 0}, "image_size must be positive"),
+    "image too small for the model": ({"data.image_size": 16},
+                                      "vgg9 cannot take 16x16 images"),
+    "negative seed": ({"seed": -1}, "seed must be >= 0"),
+    "negative beta": ({"method": "l2t_ww", "transfer.beta": -1.0},
+                      "transfer.beta must be >= 0"),
+    "negative meta start": ({"method": "l2t_ww", "transfer.meta_start_epoch": -1.0},
+                            "meta_start_epoch must be >= 0"),
+    "meta beta_2 of 1": ({"method": "l2t_ww", "transfer.meta_beta_2": 1.0},
+                         "meta_beta_2 must be in"),
+}
+
+
+def _config(overrides: dict):
+  config = quickstart.get_config()
+  for dotted, value in {**TINY, **overrides}.items():
+    node = config
+    *parents, name = dotted.split(".")
+    for parent in parents:
+      node = node[parent]
+    node[name] = value
+  return config
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_config_is_refused_before_the_workdir_is_touched(tmp_path, name):
+  overrides, message = CASES[name]
+  workdir = tmp_path / "run"
+  with pytest.raises(UserError, match=message) as error:
+    train.run(_config(overrides), str(workdir))
+  assert "Fix:" in str(error.value)
+  assert not workdir.exists()
+
+
+def _write_idx(path, array: np.ndarray) -> None:
+  code = {1: 0x08}  # unsigned bytes
+  header = bytes([0, 0, code[1], array.ndim]) + b"".join(
+      int(n).to_bytes(4, "big") for n in array.shape)
+  with gzip.open(path, "wb") as f:
+    f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_idx_images_and_labels_of_different_lengths_are_refused(tmp_path):
+  rng = np.random.default_rng(0)
+  for prefix, n_images, n_labels in (("train", 60, 40), ("t10k", 20, 20)):
+    _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+               rng.integers(0, 255, (n_images, 28, 28)))
+    _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz",
+               np.arange(n_labels) % 10)
+  config = _config({"data.source": "idx", "data.path": str(tmp_path),
+                    "data.images_per_class": 1, "data.val_per_class": 1})
+  with pytest.raises(UserError, match="60 images but 40 labels"):
+    train.run(config, str(tmp_path / "run"))
+  assert not os.path.exists(tmp_path / "run")
