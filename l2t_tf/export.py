@@ -93,10 +93,18 @@ def _versions(model_dir: str) -> list[int]:
 
 
 def check_version_free(base: str, model_name: str, version: int) -> None:
-  """Fails before any work if an explicitly requested version already exists."""
+  """Fails before any work if the export folder cannot be written there or an
+  explicitly requested version already exists."""
   if version < 0:
     raise UserError(f"export.version must be >= 0, got {version}",
                     "use 0 for the next free version")
+  existing = os.path.abspath(os.path.join(base, model_name))
+  while not os.path.exists(existing):  # the nearest folder that exists
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+    raise UserError(f"cannot export under {base}: {existing} is "
+                    f"{'a file' if os.path.isfile(existing) else 'not writable'}",
+                    "pass a writable folder (--export_dir, or export.base_dir)")
   if version and version in _versions(os.path.join(base, model_name)):
     raise UserError(f"export version {os.path.join(base, model_name, str(version))}"
                     " already exists (versions are never overwritten)",

@@ -62,11 +62,8 @@ def load_source(path: str, calibration_images=None) -> keras.Model:
                     "(WORKDIR/model.keras)") from None
 
 
-def _points(model: keras.Model, network: int, names=()) -> list[pairs_lib.Point]:
-  extractor = backbones.feature_extractor(model, names)
-  return [pairs_lib.Point(network, layer_name, i + 1, tuple(output.shape[1:]))
-          for i, (layer_name, output) in enumerate(
-              zip(names or backbones.feature_points(model), extractor.outputs[1:]))]
+def _points(model: keras.Model, network: int) -> list[pairs_lib.Point]:
+  return pairs_lib.points(backbones.feature_shapes(model), network)
 
 
 def build_student(target: keras.Model, pairs,
@@ -115,7 +112,7 @@ def build_transfer(config, target: keras.Model, calibration_images=None,
   source_points = [p for k, s in enumerate(sources) for p in _points(s, k)]
   target_points = _points(target, -1)
   pairs = pairs_lib.build_pairs(transfer.matching, source_points, target_points,
-                                tuple(tuple(p) for p in transfer.pairs))
+                                tuple(transfer.pairs))
   learn_what, learn_where = METHODS[config.method]
   if transfer.where_init not in WHERE_INITS:
     raise UserError(f"unknown transfer.where_init '{transfer.where_init}'",
@@ -174,7 +171,7 @@ def build_handcrafted(config, target: keras.Model) -> HandCrafted:
   if "at" in weights:  # attention maps are compared position by position
     pairs = pairs_lib.build_pairs(
         "one_to_one", _points(source, 0), _points(target, -1),
-        tuple(tuple(p) for p in transfer.pairs))
+        tuple(transfer.pairs))
   return HandCrafted(target, backbones.feature_extractor(source), pairs, weights,
                      temperature=transfer.temperature)
 

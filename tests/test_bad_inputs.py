@@ -81,3 +81,30 @@ def test_idx_images_and_labels_of_different_lengths_are_refused(tmp_path):
   with pytest.raises(UserError, match="60 images but 40 labels"):
     train.run(config, str(tmp_path / "run"))
   assert not os.path.exists(tmp_path / "run")
+
+
+def test_export_folder_that_is_a_file_is_refused_before_training(tmp_path):
+  blocker = tmp_path / "file"
+  blocker.write_text("not a folder")
+  config = _config({"export.enabled": True, "export.base_dir": str(blocker / "x")})
+  with pytest.raises(UserError, match="is a file"):
+    train.run(config, str(tmp_path / "run"))
+  assert blocker.read_text() == "not a folder" and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("pairs", [((1,),), ((1, 2, 3),), (5,)])
+def test_malformed_pairs_are_refused(tmp_path, pairs):
+  config = _config({"method": "l2t_ww", "transfer.pairs": pairs})
+  with pytest.raises(UserError, match="not \\(source, target\\) pairs"):
+    train.run(config, str(tmp_path / "run"))
+
+
+def test_a_source_without_feature_points_is_refused(tmp_path):
+  import keras  # pylint: disable=g-import-not-at-top
+  inputs = keras.Input((32, 32, 3))
+  plain = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(inputs)))
+  path = str(tmp_path / "plain.keras")
+  plain.save(path)
+  config = _config({"method": "l2t_ww", "transfer.source_paths": (path,)})
+  with pytest.raises(UserError, match="no feature points"):
+    train.run(config, str(tmp_path / "run"))

@@ -2,9 +2,14 @@
 import keras
 import numpy as np
 
-from l2t_tf import methods
+from l2t_tf.models import backbones
 from l2t_tf.models.layers import conv_bn_relu
 from l2t_tf.transfer import pairs as pairs_lib
+
+
+def points(model, network: int):
+  """The model's feature Points (network: source index, -1 for the target)."""
+  return pairs_lib.points(backbones.feature_shapes(model), network)
 
 
 def target(batch_norm: bool = True, size: int = 8, classes: int = 3,
@@ -36,8 +41,8 @@ def source(size: int = 8) -> keras.Model:
 
 
 def all_to_all(target_model, source_model):
-  return pairs_lib.build_pairs("all_to_all", methods._points(source_model, 0),  # pylint: disable=protected-access
-                               methods._points(target_model, -1))  # pylint: disable=protected-access
+  return pairs_lib.build_pairs("all_to_all", points(source_model, 0),
+                               points(target_model, -1))
 
 
 def batch(n: int = 6, size: int = 8, classes: int = 3, seed: int = 2):

@@ -182,6 +182,14 @@ def feature_points(model: keras.Model) -> list[str]:
   return [l.name for l in model.layers if l.name.startswith(FEATURE_PREFIX)]
 
 
+def feature_shapes(model: keras.Model, points: Sequence[str] | None = None,
+                   ) -> dict[str, tuple]:
+  """{feature point name: its output shape without the batch axis}, in network order."""
+  extractor = feature_extractor(model, points)
+  return {name: tuple(output.shape[1:]) for name, output in
+          zip(extractor.output_names[1:], extractor.outputs[1:])}
+
+
 def feature_extractor(model: keras.Model, points: Sequence[str] | None = None,
                       ) -> keras.Model:
   """A submodel sharing the weights of `model`, returning [logits, *feature maps]."""

@@ -52,13 +52,14 @@ class HandCrafted(keras.Model):
     self.loss_tracker = keras.metrics.Mean(name="loss")
     self.transfer_tracker = keras.metrics.Mean(name="loss_transfer")
     self.accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    self.grad_norm = keras.metrics.Mean(name="grad_norm")
 
   def call(self, images, training=False):
     return self.target(images, training=training)
 
   @property
   def metrics(self):
-    return [self.loss_tracker, self.transfer_tracker, self.accuracy]
+    return [self.loss_tracker, self.transfer_tracker, self.accuracy, self.grad_norm]
 
   def train_step(self, data):
     images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -69,9 +70,8 @@ class HandCrafted(keras.Model):
       transfer = self.transfer_loss(images, source_logits, source_maps, logits, rest)
       loss_org = common.cross_entropy(labels, logits)
       loss = (loss_org + transfer) / tf.distribute.get_strategy().num_replicas_in_sync
-    grads = tape.gradient(loss, theta)
-    self.optimizer.apply([ops.zeros_like(v) if g is None else g
-                          for g, v in zip(grads, theta)], theta)
+    self.grad_norm.update_state(
+        common.gradient_step(self.optimizer, tape, loss, theta))
     self.loss_tracker.update_state(loss_org + transfer)
     self.transfer_tracker.update_state(transfer)
     self.accuracy.update_state(labels, logits)
@@ -90,12 +90,13 @@ class HandCrafted(keras.Model):
     w = self.transfer_weights
     points = rest[:len(self.pairs)]
     total = tf.constant(0.0)
+    by_name = dict(zip(self.source.output_names[1:], source_maps))
     for pair, target_map, point_model in zip(self.pairs, points, self.point_models):
-      source_map = ops.stop_gradient(source_maps[pair.source.index - 1])
+      source_map = ops.stop_gradient(by_name[pair.source.name])
       if w["at"]:  # AT's reference weights each pair by beta / 2
         total += w["at"] / 2 * attention.attention_loss(target_map, source_map)
       if w["jm"]:
-        index = pair.source.index
+        index = self.source.output_names.index(pair.source.name)
         total += w["jm"] * attention.jacobian_loss(
             images, lambda x, m=point_model: m(x, training=True),
             lambda x, i=index: self.source(x, training=False)[i])

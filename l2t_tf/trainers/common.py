@@ -1,4 +1,4 @@
-"""What every trainer shares: the label loss, and evaluating the target alone."""
+"""What every trainer shares: the label loss, the gradient step, and evaluating the target alone."""
 import keras
 from keras import ops
 import tensorflow as tf
@@ -8,6 +8,15 @@ def cross_entropy(labels, logits) -> tf.Tensor:
   """Mean sparse cross-entropy of logits."""
   return ops.mean(keras.losses.sparse_categorical_crossentropy(
       labels, logits, from_logits=True))
+
+
+def gradient_step(optimizer, tape: tf.GradientTape, loss, variables) -> tf.Tensor:
+  """Applies d loss / d variables with `optimizer` (zero for a variable the loss
+  does not reach); returns the gradient's global norm, for the logs."""
+  grads = [ops.zeros_like(v) if g is None else g
+           for g, v in zip(tape.gradient(loss, variables), variables)]
+  optimizer.apply(grads, variables)
+  return tf.linalg.global_norm(grads)
 
 
 def target_test_step(model: keras.Model, data) -> dict:

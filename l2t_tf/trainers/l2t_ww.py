@@ -133,10 +133,8 @@ class LearnedTransfer(keras.Model):
       loss_wfm, _ = losses.weighted_feature_matching(
           regressed, sources, channel_weights, pair_weights, self.beta)
       loss = (loss_org + loss_wfm) / self._replicas()
-    grads = [ops.zeros_like(v) if g is None else g
-             for g, v in zip(tape.gradient(loss, theta), theta)]
-    self.optimizer.apply(grads, theta)
-    self.grad_norm.update_state(tf.linalg.global_norm(grads))
+    self.grad_norm.update_state(
+        common.gradient_step(self.optimizer, tape, loss, theta))
 
     # (2)-(3) The meta step on phi through a stateless look-ahead.
     if self.learns_meta:
@@ -179,10 +177,11 @@ class LearnedTransfer(keras.Model):
     are frozen, so their features do not depend on theta or phi. (Saliency
     maps keep the gradient to the images: `stop_gradient=False`.)
     """
-    maps = [source(images, training=False)[1:] for source in self.sources]
+    maps = [dict(zip(source.output_names[1:], source(images, training=False)[1:]))
+            for source in self.sources]  # per source, {feature point name: map}
     resized, pooled = [], []
     for pair in self.pairs:
-      source_map = maps[pair.source.network][pair.source.index - 1]
+      source_map = maps[pair.source.network][pair.source.name]
       if stop_gradient:
         source_map = ops.stop_gradient(source_map)
       height, width = pair.target.shape[:2]

@@ -67,6 +67,7 @@ class JointTransfer(keras.Model):
     self.reward_tracker = keras.metrics.Mean(name="reward")
     self.alpha_tracker = keras.metrics.Mean(name="alpha")
     self.accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    self.grad_norm = keras.metrics.Mean(name="grad_norm")
     # Every sub-model is built: without this Keras would build the model by
     # calling it on the first part of a training element, (images, labels).
     self.built = True
@@ -96,7 +97,7 @@ class JointTransfer(keras.Model):
   @property
   def metrics(self):
     return [self.loss_tracker, self.target_tracker, self.source_tracker,
-            self.reward_tracker, self.alpha_tracker, self.accuracy]
+            self.reward_tracker, self.alpha_tracker, self.accuracy, self.grad_norm]
 
   def train_step(self, data):
     (target_images, target_labels), (source_images, source_labels), validation = data
@@ -126,9 +127,8 @@ class JointTransfer(keras.Model):
                      if uses_source else ops.zeros(()))
       loss = alpha * loss_source + (0.0 if self.pretraining else loss_target)
       scaled = loss / self._replicas()
-    grads = tape.gradient(scaled, theta)
-    self.optimizer.apply([ops.zeros_like(v) if g is None else g
-                          for g, v in zip(grads, theta)], theta)
+    self.grad_norm.update_state(
+        common.gradient_step(self.optimizer, tape, scaled, theta))
 
     # (2) The policy step, from the reward of the updated encoder.
     if self.learns_policy and not self.pretraining:

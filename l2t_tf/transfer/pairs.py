@@ -28,6 +28,12 @@ class Pair:
     return f"{prefix}{self.source.index}_{self.target.index}"
 
 
+def points(shapes: dict, network: int) -> list[Point]:
+  """The Points of one network from its `backbones.feature_shapes` (in order)."""
+  return [Point(network, name, i + 1, tuple(shape))
+          for i, (name, shape) in enumerate(shapes.items())]
+
+
 def _same_size(a: Point, b: Point) -> bool:
   return a.shape[:2] == b.shape[:2]
 
@@ -42,7 +48,7 @@ def _find(points: Sequence[Point], key, what: str) -> Point:
     return points[key]
   network, _, name = str(key).rpartition(":")
   matches = [p for p in points if p.name == name
-             and (not network or p.network == int(network))]
+             and (not network or str(p.network) == network)]
   if len(matches) != 1:
     raise UserError(f"{what} point '{key}' is unknown or ambiguous",
                     f"use one of {[p.name for p in points]} (prefix 'k:' for "
@@ -60,8 +66,18 @@ def build_pairs(matching: str, source_points: Sequence[Point],
   names) overrides `matching`.
   """
   if explicit:
+    malformed = [p for p in explicit
+                 if not isinstance(p, (tuple, list)) or len(p) != 2]
+    if malformed:
+      raise UserError(f"transfer.pairs has entries that are not (source, target) "
+                      f"pairs: {malformed[:3]}", "write e.g. "
+                      "--config.transfer.pairs=\"((1,1),('feature_stage2','feature_block4'))\"")
     return [Pair(_find(source_points, s, "source"), _find(target_points, t, "target"))
             for s, t in explicit]
+  if not source_points:
+    raise UserError("the source network has no feature points (layers named "
+                    "feature_*)", "pass a .keras source written by this project's "
+                    "training, or name its feature layers feature_<name>")
   if matching not in MATCHINGS:
     raise UserError(f"unknown matching '{matching}'",
                     f"use one of {list(MATCHINGS)} or give transfer.pairs")

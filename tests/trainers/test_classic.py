@@ -4,17 +4,18 @@ import numpy as np
 import pytest
 
 import tiny
-from l2t_tf import methods, optim
+from l2t_tf import optim
 from l2t_tf.models import backbones
 from l2t_tf.trainers.classic import HandCrafted
 from l2t_tf.transfer import attention, distillation, pairs as pairs_lib
 
 
+
 def _model(weights, classes=3):
   keras.utils.set_random_seed(0)
   target, source = tiny.target(classes=classes), tiny.source()  # source: 2 classes
-  pairs = pairs_lib.build_pairs("one_to_one", methods._points(source, 0),  # pylint: disable=protected-access
-                                methods._points(target, -1))  # pylint: disable=protected-access
+  pairs = pairs_lib.build_pairs("one_to_one", tiny.points(source, 0),
+                                tiny.points(target, -1))
   model = HandCrafted(target, backbones.feature_extractor(source), pairs, weights,
                       temperature=2.0)
   model.compile(optimizer=optim.SGDL2(learning_rate=0.1, momentum=0.9, l2=1e-4))

@@ -1,9 +1,9 @@
 import pytest
 
-from l2t_tf import methods
 from l2t_tf.errors import UserError
 from l2t_tf.models import backbones
 from l2t_tf.transfer import pairs as pairs_lib
+import tiny
 
 
 @pytest.fixture(scope="module")
@@ -12,7 +12,7 @@ def points():
                                            width=0.25)
   target = backbones.BACKBONES["vgg9"](num_classes=5, input_shape=(32, 32, 3),
                                        width=0.125)
-  return methods._points(source, 0), methods._points(target, -1)  # pylint: disable=protected-access
+  return tiny.points(source, 0), tiny.points(target, -1)
 
 
 def _labels(pairs):

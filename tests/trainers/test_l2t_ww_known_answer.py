@@ -27,6 +27,7 @@ from l2t_tf.transfer.meta_networks import MetaNetworks
 import tiny
 
 
+
 def _data(n=256, seed=0):
   rng = np.random.RandomState(seed)
   labels = np.arange(n) % 2
@@ -52,8 +53,8 @@ def _mean_meta_gradient(sources, seed=0, warm_up_steps=60, target_point=None):
   keras.utils.set_random_seed(seed)
   images, labels = _data(seed=seed)
   target = tiny.target(classes=2)
-  points = [p for k, s in enumerate(sources) for p in methods._points(s, k)]  # pylint: disable=protected-access
-  pairs = pairs_lib.build_pairs("all_to_all", points, methods._points(target, -1))  # pylint: disable=protected-access
+  points = [p for k, s in enumerate(sources) for p in tiny.points(s, k)]
+  pairs = pairs_lib.build_pairs("all_to_all", points, tiny.points(target, -1))
   pairs = [p for p in pairs if target_point in (None, p.target.name)]
   meta = MetaNetworks([p.source.shape[-1] for p in pairs], where_init="neutral",
                       where_activation="softplus")
