@@ -23,6 +23,7 @@ import zipfile
 import numpy as np
 
 from l2t_tf.errors import UserError
+from l2t_tf.trainers import common
 
 FOLDER = "checkpoints"
 LATEST = "LATEST"
@@ -30,11 +31,8 @@ LATEST = "LATEST"
 
 def training_variables(model) -> list:
   """Everything `fit` changes, in a fixed order (model weights, optimizers, metrics)."""
-  groups = [model.weights, model.optimizer.variables]
-  meta_optimizer = getattr(model, "meta_optimizer", None)
-  if meta_optimizer is not None:
-    groups.append(meta_optimizer.variables)
-  groups.append(model.metrics_variables)
+  groups = [model.weights, model.optimizer.variables,
+            common.hooks(model).extra_state(), model.metrics_variables]
   seen, variables = set(), []
   for variable in (v for group in groups for v in group):
     if id(variable) not in seen:

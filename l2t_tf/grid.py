@@ -93,7 +93,7 @@ def run_grid(config, workdir: str) -> list[dict]:
 
 def markdown_table(rows: list[dict], column_title: str, columns: list) -> str:
   """Mean +- std (over seeds) of test accuracy in %, variants by columns."""
-  header = f"| method | " + " | ".join(
+  header = "| method | " + " | ".join(
       f"{column_title}={c}" if column_title else "test accuracy (%)"
       for c in columns) + " |"
   lines = [header, "|---" * (len(columns) + 1) + "|"]

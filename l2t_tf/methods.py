@@ -1,5 +1,7 @@
 """Builds the compiled Keras model for `config.method` from a config and the data."""
+import dataclasses
 import os
+from typing import Any
 
 import keras
 import numpy as np
@@ -15,9 +17,8 @@ from l2t_tf.transfer import pairs as pairs_lib
 from l2t_tf.transfer.meta_networks import (KINDS, WHERE_ACTIVATIONS, WHERE_INITS,
                                            MetaNetworks)
 
-# Learned-weight methods: method -> (learn what, learn where); None: no transfer.
+# Learned-weight methods: method -> (learn what, learn where).
 METHODS = {
-    "scratch": None,
     "fm": (False, False),
     "l2t_w": (True, False),
     "l2t_ww": (True, True),
@@ -30,7 +31,6 @@ HANDCRAFTED = {
     "kd": ("kd_weight",),
     "jm": ("at_weight", "jm_weight"),
 }
-ALL_METHODS = sorted([*METHODS, *HANDCRAFTED, "finetune", "l2tl"])
 
 
 # Known-answer sources (models/known_answer.py): prefix -> builder.
@@ -231,42 +231,93 @@ def build_l2tl(config, num_classes: int, input_shape,
       seed=config.seed)
 
 
+@dataclasses.dataclass(frozen=True)
+class Request:
+  """What a method's builder gets: the config and what the data decided."""
+  config: Any
+  num_classes: int
+  input_shape: tuple
+  steps_per_epoch: int
+  jit_compile: bool = False
+  source_classes: int = 0        # l2tl: the source dataset's classes
+  calibration_images: Any = None  # target images, for known-answer sources
+
+  def optimizer(self) -> optim.SGDL2:
+    return optim.target_optimizer(self.config.train, self.steps_per_epoch)
+
+
+def _build_plain(request: Request) -> tuple[keras.Model, keras.Model]:
+  """scratch and finetune: the target alone with Keras's own train_step."""
+  config = request.config
+  target = (build_finetune(config, request.num_classes) if config.method == "finetune"
+            else backbones.build_backbone(config.model, request.num_classes,
+                                          request.input_shape))
+  optimizer = request.optimizer()
+  target.compile(optimizer=optimizer, jit_compile=request.jit_compile,
+                 metrics=["accuracy"],
+                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+  # Build what Keras builds lazily (slots, metric sums) so a checkpoint can be
+  # restored into it before the first step.
+  optimizer.build(target.trainable_variables)
+  zeros = np.zeros((1, *request.input_shape), keras.config.floatx())
+  target.test_on_batch(zeros, np.zeros((1,), np.int64))
+  return target, target
+
+
+def _build_handcrafted(request: Request) -> tuple[keras.Model, keras.Model]:
+  target = backbones.build_backbone(request.config.model, request.num_classes,
+                                    request.input_shape)
+  model = build_handcrafted(request.config, target)
+  optimizer = request.optimizer()
+  model.compile(optimizer=optimizer, jit_compile=request.jit_compile)
+  optimizer.build(model.student.trainable_variables)
+  return model, target
+
+
+def _build_learned(request: Request) -> tuple[keras.Model, keras.Model]:
+  config = request.config
+  target = backbones.build_backbone(config.model, request.num_classes,
+                                    request.input_shape)
+  model = build_transfer(config, target, request.calibration_images,
+                         request.steps_per_epoch)
+  model.compile(request.optimizer(), optim.meta_optimizer(config.transfer),
+                jit_compile=request.jit_compile)
+  return model, target
+
+
+def _build_l2tl(request: Request) -> tuple[keras.Model, keras.Model]:
+  config = request.config
+  model = build_l2tl(config, request.num_classes, request.input_shape,
+                     request.source_classes)
+  model.compile(request.optimizer(),
+                optim.AdamL2(learning_rate=config.l2tl.policy_learning_rate),
+                jit_compile=request.jit_compile)
+  return model, model.target
+
+
+# Every method: its name -> the builder of its (trainer, target). A new method
+# is a builder (and its trainer, if Keras's own train_step will not do) plus
+# one line here.
+REGISTRY = {
+    "scratch": _build_plain,
+    "finetune": _build_plain,
+    **{name: _build_learned for name in METHODS},
+    **{name: _build_handcrafted for name in HANDCRAFTED},
+    "l2tl": _build_l2tl,
+}
+
+
 def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
                 jit_compile: bool, source_classes: int = 0,
                 calibration_images=None) -> tuple[keras.Model, keras.Model]:
   """(trainer to `fit`, target network to save and export), compiled.
 
   `source_classes`: for l2tl, the classes of the source dataset.
-  `calibration_images`: target training images, for `decoy:` sources.
+  `calibration_images`: target training images, for known-answer sources.
   """
-  if config.method not in ALL_METHODS:
+  if config.method not in REGISTRY:
     raise UserError(f"unknown method '{config.method}'",
-                    f"use one of {ALL_METHODS}")
-  optimizer = optim.target_optimizer(config.train, steps_per_epoch)
-  if config.method == "l2tl":
-    model = build_l2tl(config, num_classes, input_shape, source_classes)
-    model.compile(optimizer, optim.AdamL2(learning_rate=config.l2tl.policy_learning_rate),
-                  jit_compile=jit_compile)
-    return model, model.target
-  if config.method == "finetune":
-    target = build_finetune(config, num_classes)
-  else:
-    target = backbones.build_backbone(config.model, num_classes, input_shape)
-  if config.method in HANDCRAFTED:
-    model = build_handcrafted(config, target)
-    model.compile(optimizer=optimizer, jit_compile=jit_compile)
-    optimizer.build(model.student.trainable_variables)
-    return model, target
-  if METHODS.get(config.method) is None:
-    target.compile(optimizer=optimizer, jit_compile=jit_compile, metrics=["accuracy"],
-                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    # Build what Keras builds lazily (slots, metric sums) so a checkpoint can be
-    # restored into it before the first step.
-    optimizer.build(target.trainable_variables)
-    zeros = np.zeros((1, *input_shape), keras.config.floatx())
-    target.test_on_batch(zeros, np.zeros((1,), np.int64))
-    return target, target
-  model = build_transfer(config, target, calibration_images, steps_per_epoch)
-  model.compile(optimizer, optim.meta_optimizer(config.transfer),
-                jit_compile=jit_compile)
-  return model, target
+                    f"use one of {sorted(REGISTRY)}")
+  return REGISTRY[config.method](Request(
+      config, num_classes, tuple(input_shape), steps_per_epoch, jit_compile,
+      source_classes, calibration_images))

@@ -5,7 +5,6 @@ checkpoint (see checkpoints.py); a finished workdir is never touched again.
 """
 import contextlib
 import hashlib
-import json
 import os
 import time
 
@@ -15,11 +14,11 @@ import numpy as np
 import tensorflow as tf
 
 from l2t_tf import callbacks as callbacks_lib
-from l2t_tf import analysis, checkpoints, distribution, export, methods, plots
-from l2t_tf import visualise
+from l2t_tf import checkpoints, distribution, export, methods
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import joint, pipeline
 from l2t_tf.errors import UserError
+from l2t_tf.trainers import common
 
 
 def weights_fingerprint(model: keras.Model) -> str:
@@ -120,9 +119,11 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
                                        config.train.learning_rate)
   callbacks = [guard, callbacks_lib.TestEvaluation(datasets.test, guard), best,
                chance, saver, keras.callbacks.TensorBoard(log_dir)]
-  if hasattr(model, "meta_networks") and chief:
-    callbacks.insert(callbacks.index(saver), callbacks_lib.MetaSummaries(
-        datasets.val, os.path.join(log_dir, "meta"), workdir, not state, guard))
+  context = common.RunContext(workdir, log_dir, datasets, fresh=not state,
+                              guard=guard, source_classes=tuple(source_classes))
+  if chief:
+    callbacks[callbacks.index(saver):callbacks.index(saver)] = (
+        common.hooks(model).extra_callbacks(context))
   _fit(model, datasets, config, callbacks, state, guard)
   if guard.failure:
     raise UserError(
@@ -192,17 +193,8 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
       "seed": config.seed,
       "warnings": warnings,
   }
-  if hasattr(model, "meta_networks"):
-    start = workdir_lib.read_json(workdir, workdir_lib.META_INIT)
-    workdir_lib.write_json(workdir, "lambdas.json", analysis.with_start(
-        analysis.lambda_statistics(model, datasets.val), start))
-    visualise.write_plots(model, datasets.val, workdir)
-  if getattr(model, "learns_policy", False):
-    ranking = analysis.source_class_ranking(model.policy, source_classes)
-    workdir_lib.write_json(workdir, "source_class_weights.json", ranking)
-    plots.save(plots.source_class_weights(ranking),
-               os.path.join(plots.output_dir(workdir), "source_class_weights.png"))
-    results["source_class_weights"] = ranking["classes"][:10]
+  results.update(common.hooks(model).write_outputs(common.RunContext(
+      workdir, "", datasets, fresh=False, source_classes=tuple(source_classes))))
   if config.export.enabled:
     results["export"] = export.export_target(
         target, datasets.class_names, config.data, _export_base(config, workdir),

@@ -60,7 +60,7 @@ def load(workdir: str):
     raise UserError(f"{workdir} ran l2tl, whose figure is written when training "
                     "ends (plots/source_class_weights.png)",
                     "finish the run by rerunning its training command")
-  if methods.METHODS.get(config.method) is None:  # scratch and the hand-crafted
+  if config.method not in methods.METHODS:  # scratch, finetune, the hand-crafted
     raise UserError(f"{workdir} ran '{config.method}', which transfers nothing to "
                     "plot", "pass the workdir of an fm, l2t_w or l2t_ww run")
   checkpointer = checkpoints.Checkpointer(workdir)

@@ -2,6 +2,10 @@
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -258,3 +262,40 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_pat
   assert "ckpt-00000001" in lines[0]
   assert (tmp_path / "checkpoints" / "LATEST").read_text().strip() == "ckpt-00000001"
   assert not (tmp_path / "results.json").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    ("x = (\n", "SyntaxError"),
+    ("y = 1\n", "has no attribute 'get_config'"),
+    ("def get_config():\n  return None\n", "returned None"),
+])
+def test_a_broken_config_file_is_one_line(tmp_path, content, message):
+  path = tmp_path / "config_file.py"
+  if content is not None:
+    path.write_text(content)
+  result = subprocess.run([sys.executable, os.path.join(cli.ROOT, "main.py"),
+                           f"--config={path}", f"--workdir={tmp_path / 'run'}"],
+                          capture_output=True, text=True, cwd=cli.ROOT, env=cli.env(),
+                          timeout=300)
+  assert result.returncode == 2
+  lines = cli.error_lines(result)
+  assert len(lines) == 1 and message in lines[0] and "Fix:" in lines[0], result.stderr
+  assert not (tmp_path / "run").exists()
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path):
+  process = subprocess.Popen(
+      cli.command("--config.method=scratch", "--config.train.epochs=50",
+                  "--config.checkpoint.every_steps=1", workdir=tmp_path),
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cli.ROOT,
+      env=cli.env())
+  deadline = time.time() + 300
+  while not (tmp_path / "checkpoints" / "LATEST").exists() and time.time() < deadline:
+    time.sleep(0.2)
+  process.send_signal(signal.SIGINT)
+  _, stderr = process.communicate(timeout=300)
+  assert process.returncode == 130, stderr[-1500:]
+  assert "interrupted" in stderr and "rerun the same command to resume" in stderr
+  assert "Traceback" not in stderr
+  assert not (tmp_path / ".lock").exists()  # released on the way out

@@ -21,7 +21,7 @@ from l2t_tf.transfer.pairs import Pair
 
 
 
-class HandCrafted(keras.Model):
+class HandCrafted(common.Hooks, keras.Model):
   """Args:
     target: the target backbone (what gets exported).
     source: frozen feature extractor x -> [logits, S^1, S^2, ...].

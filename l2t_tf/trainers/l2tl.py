@@ -13,10 +13,14 @@ The first `pretrain_steps` iterations train on the source alone (Eq. 3's
 schedule: lambda = 1, alpha_s = 1, no target loss, no policy step), with a
 train step of their own.
 """
+import os
+
 import keras
 from keras import ops
 import tensorflow as tf
 
+from l2t_tf import analysis, plots
+from l2t_tf import workdir as workdir_lib
 from l2t_tf.trainers import common
 from l2t_tf.transfer import policy as policy_lib
 
@@ -26,7 +30,7 @@ from l2t_tf.transfer import policy as policy_lib
 POLICIES = ("learned", "random", "uniform", "finetune")
 
 
-class JointTransfer(keras.Model):
+class JointTransfer(common.Hooks, keras.Model):
   """Trains a shared encoder with a target head and a source head (L2TL).
 
   Args:
@@ -143,6 +147,20 @@ class JointTransfer(keras.Model):
 
   def test_step(self, data):
     return common.target_test_step(self, data)
+
+  def extra_state(self) -> list:
+    return list(self.meta_optimizer.variables)
+
+  def write_outputs(self, context: common.RunContext) -> dict:
+    """The source classes ranked by the policy (JSON and plot), when it learns."""
+    if not self.learns_policy:
+      return {}
+    ranking = analysis.source_class_ranking(self.policy, context.source_classes)
+    workdir_lib.write_json(context.workdir, "source_class_weights.json", ranking)
+    plots.save(plots.source_class_weights(ranking),
+               os.path.join(plots.output_dir(context.workdir),
+                            "source_class_weights.png"))
+    return {"source_class_weights": ranking["classes"][:10]}
 
   # -- The pieces ------------------------------------------------------------
   def weights_of(self, actions) -> tuple[tf.Tensor, tf.Tensor]:
