@@ -77,14 +77,14 @@ def saliency(model, images, uniform: bool) -> np.ndarray:
   images = tf.convert_to_tensor(images)
   with tf.GradientTape() as tape:
     tape.watch(images)
-    sources, pooled = model.source_features(images, stop_gradient=False)
+    source_maps, pooled = model.source_features(images, stop_gradient=False)
     channel_weights, pair_weights = model.meta_networks(pooled)
     channel_weights = [tf.stop_gradient(w) for w in channel_weights]
     if uniform:
       channel_weights = [tf.ones_like(w) / w.shape[-1] for w in channel_weights]
     _, *regressed = model.student(images, training=False)
     loss, _ = losses.weighted_feature_matching(
-        regressed, sources, channel_weights, tf.stop_gradient(pair_weights),
+        regressed, source_maps, channel_weights, tf.stop_gradient(pair_weights),
         model.beta)
   gradient = tape.gradient(loss, images)
   return keras.ops.convert_to_numpy(tf.reduce_max(tf.abs(gradient), axis=-1))
@@ -181,8 +181,8 @@ def mean_meta_gradient(model, dataset, batches: int = 30) -> dict:
   learning_rate = model.optimizer.learning_rate
   count = 0
   for images, labels in dataset.take(batches):
-    sources, pooled = model.source_features(images)
-    grads = model.meta_gradient(images, labels, sources, pooled, learning_rate)
+    source_maps, pooled = model.source_features(images)
+    grads = model.meta_gradient(images, labels, source_maps, pooled, learning_rate)
     for total, grad in zip(sums, grads):
       total += np.asarray(grad)
     count += 1

@@ -30,3 +30,21 @@ def mirrored():
   """One MirroredStrategy over the two logical CPUs for the whole session: a
   second one in the same process would clash with the first's collectives."""
   return tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"])
+
+
+# The fast loop, `python -m pytest -q tests -m "not slow"`, leaves out what runs
+# main.py in subprocesses or trains for many steps (BUILD.md gives its time).
+# Whole modules here; single slow tests elsewhere carry @pytest.mark.slow.
+SLOW_MODULES = ("test_main.py", "test_resume.py", "test_multi_worker.py",
+                "test_export.py", "test_visualise.py", "test_bench.py")
+
+
+def pytest_configure(config):
+  config.addinivalue_line("markers", "slow: left out of the fast loop "
+                          "(-m 'not slow'); CI runs everything")
+
+
+def pytest_collection_modifyitems(items):
+  for item in items:
+    if item.path.name in SLOW_MODULES:
+      item.add_marker(pytest.mark.slow)

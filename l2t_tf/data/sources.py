@@ -90,6 +90,17 @@ def _embedded_split(split: str) -> Examples:
                         FASHION_MNIST_CLASSES)
 
 
+# The first bytes of the formats tf.io.decode_image reads.
+_IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a",
+                     b"BM")
+
+
+def _looks_like_an_image(path: str) -> bool:
+  """Whether the file starts as an image does (catches empty, text and HTML files)."""
+  with open(path, "rb") as f:
+    return f.read(8).startswith(_IMAGE_SIGNATURES)
+
+
 def _folder_split(root: str, split: str) -> Examples:
   """`root/split/class/*.jpg`; classes are the sorted sub-folders of the train split."""
   split_dir = os.path.join(root, split)
@@ -114,6 +125,11 @@ def _folder_split(root: str, split: str) -> Examples:
     raise UserError(f"no images found under {split_dir}",
                     "put images in root/<split>/<class>/ with extensions "
                     f"{IMAGE_EXTENSIONS}")
+  broken = [p for p in paths if not _looks_like_an_image(p)]
+  if broken:
+    raise UserError(f"{len(broken)} file(s) under {split_dir} are not JPEG, PNG, "
+                    f"GIF or BMP images (empty or corrupt), e.g. {broken[0]}",
+                    "remove or replace them")
   paths, labels = np.array(paths), np.array(labels, np.int64)
   return Examples(labels, class_names, lambda idx: tf.data.Dataset.from_tensor_slices(
       (paths[idx], labels[idx])).map(

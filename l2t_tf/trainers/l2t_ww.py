@@ -124,7 +124,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
 
   def train_step(self, data):
     images, labels = data
-    sources, pooled = self.source_features(images)
+    source_maps, pooled = self.source_features(images)
     channel_weights, pair_weights = self.meta_networks(pooled)
     learning_rate = self.optimizer.learning_rate  # before step (1) moves it on
 
@@ -134,7 +134,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
       logits, *regressed = self.student(images, training=True)
       loss_org = common.cross_entropy(labels, logits)
       loss_wfm, _ = losses.weighted_feature_matching(
-          regressed, sources, channel_weights, pair_weights, self.beta)
+          regressed, source_maps, channel_weights, pair_weights, self.beta)
       loss = (loss_org + loss_wfm) / self._replicas()
     self.grad_norm.update_state(
         common.gradient_step(self.optimizer, tape, loss, theta))
@@ -142,7 +142,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
     # (2)-(3) The meta step on phi through a stateless look-ahead.
     if self.learns_meta:
       def meta_update():
-        meta_grads = self.meta_gradient(images, labels, sources, pooled,
+        meta_grads = self.meta_gradient(images, labels, source_maps, pooled,
                                          learning_rate)
         self.meta_optimizer.apply(meta_grads,
                                   self.meta_networks.trainable_variables)
@@ -212,16 +212,16 @@ class LearnedTransfer(common.Hooks, keras.Model):
       pooled.append(ops.mean(source_map, axis=(1, 2)))
     return resized, pooled
 
-  def meta_gradient(self, images, labels, sources, pooled, learning_rate):
+  def meta_gradient(self, images, labels, source_maps, pooled, learning_rate):
     """grad_phi of `meta_objective`, through the T + 1 look-ahead steps (second order)."""
     phi = self.meta_networks.trainable_variables
     with tf.GradientTape() as meta_tape:
-      meta_loss = self.meta_objective(images, labels, sources, pooled,
+      meta_loss = self.meta_objective(images, labels, source_maps, pooled,
                                       learning_rate)
     grads = meta_tape.gradient(meta_loss, phi)
     return [ops.zeros_like(v) if g is None else g for g, v in zip(grads, phi)]
 
-  def meta_objective(self, images, labels, sources, pooled, learning_rate):
+  def meta_objective(self, images, labels, source_maps, pooled, learning_rate):
     """CE(theta_{T+1}(phi)): the label loss after the look-ahead from the current theta."""
     theta0 = [_snapshot(v) for v in self.student.trainable_variables]
     velocity0 = [_snapshot(self._velocity(v))
@@ -240,7 +240,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
     def transfer_loss(params):
       logits, regressed = forward(params)
       loss, _ = losses.weighted_feature_matching(
-          regressed, sources, channel_weights, pair_weights, self.beta)
+          regressed, source_maps, channel_weights, pair_weights, self.beta)
       if self.scheme == "two_stage":
         loss += common.cross_entropy(labels, logits)
       return loss / replicas

@@ -19,14 +19,14 @@ def channel_distances(regressed: tf.Tensor, source: tf.Tensor) -> tf.Tensor:
 
 
 def weighted_feature_matching(regressed: Sequence[tf.Tensor],
-                              sources: Sequence[tf.Tensor],
+                              source_maps: Sequence[tf.Tensor],
                               channel_weights: Sequence[tf.Tensor],
                               pair_weights: tf.Tensor, beta: float):
   """L_wfm = beta * sum over pairs of batch-mean(lambda * sum_c w_c d_c).
 
   Args:
     regressed: per pair, r(T^n(x)) [B, H, W, C_source].
-    sources: per pair, S^m(x) resized to [B, H, W, C_source].
+    source_maps: per pair, S^m(x) resized to [B, H, W, C_source].
     channel_weights: per pair, w [B, C_source] (rows sum to 1).
     pair_weights: lambda [B, num_pairs].
     beta: the transfer loss weight.
@@ -34,7 +34,7 @@ def weighted_feature_matching(regressed: Sequence[tf.Tensor],
     (L_wfm, per-pair loss [num_pairs]) as batch means.
   """
   per_pair = []
-  for p, (r, s, w) in enumerate(zip(regressed, sources, channel_weights)):
+  for p, (r, s, w) in enumerate(zip(regressed, source_maps, channel_weights)):
     per_sample = ops.sum(w * channel_distances(r, s), axis=1)
     per_pair.append(ops.mean(pair_weights[:, p] * per_sample))
   per_pair = ops.stack(per_pair)

@@ -103,6 +103,20 @@ def test_image_folder(tmp_path):
   assert images.shape == (3, 16, 16, 3)
 
 
+def test_a_corrupt_image_in_a_folder_is_named(tmp_path):
+  for split in ("train", "test"):
+    for name in ("cat", "dog"):
+      folder = tmp_path / split / name
+      folder.mkdir(parents=True)
+      for i in range(3):
+        png = tf.io.encode_png(np.zeros((8, 8, 3), np.uint8))
+        (folder / f"{i}.png").write_bytes(png.numpy())
+  (tmp_path / "train" / "dog" / "1.png").write_bytes(b"<html>not found</html>")
+  with pytest.raises(UserError, match="1 file.*not JPEG.*dog/1.png"):
+    pipeline.build_datasets(_config(source="folder", path=str(tmp_path),
+                                    val_per_class=1, image_size=16), 3, 0)
+
+
 def test_missing_folder(tmp_path):
   with pytest.raises(UserError, match="does not exist"):
     pipeline.build_datasets(_config(source="folder", path=str(tmp_path / "x")),

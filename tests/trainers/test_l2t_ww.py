@@ -55,8 +55,8 @@ def _central_differences(model, args, eps=1e-5):
 def test_meta_gradient_matches_finite_differences(float64, inner_steps, scheme):
   model = _model(inner_steps, scheme)
   images, labels = tiny.batch()
-  sources, pooled = model.source_features(images)
-  args = (images, labels, sources, pooled, LEARNING_RATE)
+  source_maps, pooled = model.source_features(images)
+  args = (images, labels, source_maps, pooled, LEARNING_RATE)
   analytic = np.concatenate([np.ravel(g) for g in model.meta_gradient(*args)])
   numeric = _central_differences(model, args)
   assert np.linalg.norm(numeric) > 1e-4  # the test measures something
@@ -71,8 +71,8 @@ def test_stock_batchnorm_would_fail_this_check(float64, monkeypatch):
                       keras.layers.BatchNormalization._moments)  # pylint: disable=protected-access
   model = _model(2)
   images, labels = tiny.batch()
-  sources, pooled = model.source_features(images)
-  args = (images, labels, sources, pooled, LEARNING_RATE)
+  source_maps, pooled = model.source_features(images)
+  args = (images, labels, source_maps, pooled, LEARNING_RATE)
   analytic = np.concatenate([np.ravel(g) for g in model.meta_gradient(*args)])
   numeric = _central_differences(model, args)
   assert np.linalg.norm(analytic - numeric) / np.linalg.norm(numeric) > 1e-2
@@ -138,8 +138,8 @@ def test_frozen_phi_stays_at_its_start_while_theta_trains():
 def test_step_logs_gradient_norms():
   model = _model()
   images, labels = tiny.batch()
-  sources, pooled = model.source_features(images)
-  meta_grads = model.meta_gradient(images, labels, sources, pooled, LEARNING_RATE)
+  source_maps, pooled = model.source_features(images)
+  meta_grads = model.meta_gradient(images, labels, source_maps, pooled, LEARNING_RATE)
   per_pair = np.asarray(model._pair_norms(meta_grads))  # pylint: disable=protected-access
   total = np.sqrt(sum(np.sum(np.square(g)) for g in meta_grads))
   assert per_pair.shape == (len(model.pairs),) and np.all(per_pair > 0)
@@ -172,8 +172,8 @@ def test_compiled_step_matches_eager(float64, jit_compile):
   # Average pooling: XLA on CPU has no float64 MaxPoolGradGrad (float32 has).
   images, labels = tiny.batch()
   model = _model(pooling="avg")
-  sources, pooled = model.source_features(images)
-  args = (images, labels, sources, pooled, LEARNING_RATE)
+  source_maps, pooled = model.source_features(images)
+  args = (images, labels, source_maps, pooled, LEARNING_RATE)
   eager = np.concatenate([np.ravel(g) for g in model.meta_gradient(*args)])
   compiled = np.concatenate([np.ravel(g) for g in tf.function(
       model.meta_gradient, jit_compile=jit_compile)(*args)])
@@ -209,9 +209,9 @@ def test_mirrored_strategy_matches_single_device(mirrored):
 
 def _meta_gradient(model):
   images, labels = tiny.batch()
-  sources, pooled = model.source_features(images)
+  source_maps, pooled = model.source_features(images)
   return np.concatenate([np.ravel(g) for g in model.meta_gradient(
-      images, labels, sources, pooled, LEARNING_RATE)])
+      images, labels, source_maps, pooled, LEARNING_RATE)])
 
 
 def test_first_order_is_exact_without_a_chain_of_steps(float64):
