@@ -13,7 +13,6 @@ Signatures:
 Both return probabilities, top_classes (int64, best first), top_probabilities
 and top_class_names, so the class names travel with the model.
 """
-import json
 import os
 import shutil
 import tempfile
@@ -145,10 +144,8 @@ def export_workdir(workdir: str, base: str = "", model_name: str = "",
     if not os.path.exists(path):
       raise UserError(f"{workdir} has no {name}, so it holds no finished run",
                       "pass the --workdir of a run that finished training")
-  with open(paths[workdir_lib.CONFIG]) as f:
-    config = json.load(f)
-  with open(paths[workdir_lib.RESULTS]) as f:
-    class_names = json.load(f)["class_names"]
+  config = workdir_lib.read_json(workdir, workdir_lib.CONFIG)
+  class_names = workdir_lib.read_json(workdir, workdir_lib.RESULTS)["class_names"]
   try:
     target = keras.saving.load_model(paths["model.keras"], compile=False)
   except Exception as e:  # truncated zip, unknown layer ...

@@ -75,7 +75,7 @@ def build_student(target: keras.Model, pairs,
     regressor = recipe.regressor(pair.source.shape[-1], pair.target.shape[-1],
                                  name=f"regressor_{i}_{pair.label}")
     outputs.append(regressor(feature))
-  return keras.Model(target.inputs, outputs, name="student")
+  return keras.Model(target.input, outputs, name="student")
 
 
 def build_transfer(config, target: keras.Model, calibration_images=None,
@@ -146,7 +146,7 @@ def _new_classifier(source: keras.Model, num_classes: int,
                     name: str = "logits") -> keras.Model:
   features = source.layers[-1].input  # what the source's classifier sees
   logits = keras.layers.Dense(num_classes, name=name)(features)
-  return keras.Model(source.inputs, logits, name=f"finetuned_{source.name}")
+  return keras.Model(source.input, logits, name=f"finetuned_{source.name}")
 
 
 def build_handcrafted(config, target: keras.Model) -> HandCrafted:
@@ -219,7 +219,7 @@ def build_l2tl(config, num_classes: int, input_shape,
   features = target.layers[-1].input  # what the target's classifier sees
   source_logits = (head or keras.layers.Dense(source_classes, name="source_logits"))(
       features)
-  joint = keras.Model(target.inputs, [target.output, source_logits], name="joint")
+  joint = keras.Model(target.input, [target.output, source_logits], name="joint")
   class_policy = policy_lib.ClassWeightPolicy(
       source_classes, l2tl.actions, l2tl.alpha_actions, l2tl.alpha_max,
       name="policy")

@@ -4,7 +4,6 @@
 --mode=visualise) rebuilds the model from the workdir's config.json and its
 newest checkpoint, so it works on any finished or interrupted run.
 """
-import json
 import os
 
 import ml_collections
@@ -54,8 +53,7 @@ def load(workdir: str):
   if not os.path.exists(path):
     raise UserError(f"{workdir} has no {workdir_lib.CONFIG}, so it holds no run",
                     "pass the --workdir of a training run")
-  with open(path) as f:
-    config = ml_collections.ConfigDict(json.load(f))
+  config = ml_collections.ConfigDict(workdir_lib.read_json(workdir, workdir_lib.CONFIG))
   if config.method == "l2tl":
     raise UserError(f"{workdir} ran l2tl, whose figure is written when training "
                     "ends (plots/source_class_weights.png)",

@@ -167,9 +167,9 @@ def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0) -> N
                     "and models", "free disk space or pass another --workdir")
   current = json.loads(config_json)
   path = os.path.join(workdir, CONFIG)
-  if os.path.exists(path):
-    with open(path) as f:
-      differences = config_differences(json.load(f), current)
+  saved = read_json(workdir, CONFIG)
+  if saved is not None:
+    differences = config_differences(saved, current)
     if differences:
       raise UserError(f"{workdir} holds a run with another config "
                       f"(differs in {', '.join(differences[:5])})",
@@ -199,5 +199,9 @@ def read_json(workdir: str, name: str) -> dict | None:
   path = os.path.join(workdir, name)
   if not os.path.exists(path):
     return None
-  with open(path) as f:
-    return json.load(f)
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except ValueError:  # truncated or edited by hand
+    raise UserError(f"{path} is not valid JSON (truncated?)",
+                    "restore it, or start the run in a new --workdir") from None

@@ -42,6 +42,11 @@ SLOW_MODULES = ("test_main.py", "test_resume.py", "test_multi_worker.py",
 def pytest_configure(config):
   config.addinivalue_line("markers", "slow: left out of the fast loop "
                           "(-m 'not slow'); CI runs everything")
+  # Keras 3.15 calls np.array(x, copy=False) on its variables, which NumPy 2
+  # deprecates for objects without a `copy` argument: theirs, not ours, and
+  # harmless (the values are copied).
+  config.addinivalue_line("filterwarnings", "ignore:__array__ implementation "
+                          "doesn't accept a copy keyword:DeprecationWarning")
 
 
 def pytest_collection_modifyitems(items):

@@ -108,3 +108,27 @@ def test_a_source_without_feature_points_is_refused(tmp_path):
   config = _config({"method": "l2t_ww", "transfer.source_paths": (path,)})
   with pytest.raises(UserError, match="no feature points"):
     train.run(config, str(tmp_path / "run"))
+
+
+def test_a_folder_with_one_class_is_refused(tmp_path):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  for split in ("train", "test"):
+    folder = tmp_path / "data" / split / "cat"
+    folder.mkdir(parents=True)
+    for i in range(4):
+      (folder / f"{i}.png").write_bytes(
+          tf.io.encode_png(np.zeros((8, 8, 3), np.uint8)).numpy())
+  config = _config({"data.source": "folder", "data.path": str(tmp_path / "data"),
+                    "data.classes": (), "data.images_per_class": 0,
+                    "data.val_per_class": 1})
+  with pytest.raises(UserError, match="1 class: nothing to classify"):
+    train.run(config, str(tmp_path / "run"))
+
+
+def test_a_truncated_config_json_in_the_workdir_is_one_line(tmp_path):
+  workdir = tmp_path / "run"
+  workdir.mkdir()
+  (workdir / "config.json").write_text('{"method": "scra')
+  with pytest.raises(UserError, match="config.json is not valid JSON"):
+    train.run(_config({}), str(workdir))
+  assert (workdir / "config.json").read_text() == '{"method": "scra'

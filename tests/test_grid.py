@@ -37,6 +37,7 @@ def test_every_preset_expands(name):
   assert len({folder for *_, folder in planned}) == len(planned)
 
 
+@pytest.mark.slow
 def test_a_tiny_grid_runs_then_skips_what_finished(tmp_path):
   config = quickstart.get_config()
   for dotted, value in (("data.classes", (5, 7)), ("data.images_per_class", 8),

@@ -242,7 +242,8 @@ def test_bad_input_one_line_nonzero_exit_nothing_changed(tmp_path, finished_work
 def test_unwritable_workdir(tmp_path):
   blocker = tmp_path / "file"
   blocker.write_text("not a folder")
-  result = cli.main("--config.method=scratch", workdir=blocker / "sub")
+  result = cli.main("--config.method=scratch", "--config.export.enabled=False",
+                    workdir=blocker / "sub")
   assert result.returncode != 0 and "not writable" in result.stderr
   assert blocker.read_text() == "not a folder"
 

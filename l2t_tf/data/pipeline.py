@@ -139,6 +139,9 @@ def build_datasets(config, batch_size: int, seed: int) -> Datasets:
   test_examples = sources.load_split(config, config.test_split)
 
   classes = list(config.classes) or sorted(np.unique(train_examples.labels).tolist())
+  if len(classes) < 2:
+    raise UserError(f"the training data has {len(classes)} class: nothing to classify",
+                    "give data.path a folder with one sub-folder per class (two or more)")
   label_table = np.full(max(max(classes), train_examples.labels.max(),
                             test_examples.labels.max()) + 1, -1, np.int64)
   label_table[classes] = np.arange(len(classes))

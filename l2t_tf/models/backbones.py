@@ -201,4 +201,4 @@ def feature_extractor(model: keras.Model, points: Sequence[str] | None = None,
                     f"use some of {feature_points(model)}")
   # outputs[0]: the logits (a known-answer source also outputs its points).
   outputs = [model.outputs[0]] + [model.get_layer(p).output for p in points]
-  return keras.Model(model.inputs, outputs, name=f"{model.name}_features")
+  return keras.Model(model.input, outputs, name=f"{model.name}_features")

@@ -47,8 +47,8 @@ class HandCrafted(common.Hooks, keras.Model):
       penultimate = target.layers[-1].input
       outputs.append(keras.layers.Dense(source.outputs[0].shape[-1],
                                         name="lwf_head")(penultimate))
-    self.student = keras.Model(target.inputs, outputs, name="student")
-    self.point_models = [keras.Model(target.inputs, p) for p in points]
+    self.student = keras.Model(target.input, outputs, name="student")
+    self.point_models = [keras.Model(target.input, p) for p in points]
     self.loss_tracker = keras.metrics.Mean(name="loss")
     self.transfer_tracker = keras.metrics.Mean(name="loss_transfer")
     self.accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")

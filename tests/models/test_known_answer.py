@@ -27,7 +27,7 @@ def test_decoy_source_is_random_with_calibrated_batchnorm(real_path):
   assert not np.allclose(decoy.get_layer("stem_conv").kernel.numpy(),
                          real.get_layer("stem_conv").kernel.numpy())
   # The stem's BatchNorm holds the statistics of the calibration batch exactly.
-  stem = keras.Model(decoy.inputs, decoy.get_layer("stem_conv").output)(images)
+  stem = keras.Model(decoy.input, decoy.get_layer("stem_conv").output)(images)
   stem = np.asarray(stem).reshape(-1, stem.shape[-1])
   bn = decoy.get_layer("stem_bn")
   np.testing.assert_allclose(bn.moving_mean.numpy(), stem.mean(0), rtol=1e-4,

@@ -49,9 +49,10 @@ def _central_differences(model, args, eps=1e-5):
   return np.array(numeric)
 
 
-@pytest.mark.parametrize("inner_steps, scheme", [(1, "three_stage"),
-                                                 (2, "three_stage"),
-                                                 (2, "two_stage")])
+@pytest.mark.parametrize("inner_steps, scheme", [
+    (1, "three_stage"),
+    pytest.param(2, "three_stage", marks=pytest.mark.slow),
+    pytest.param(2, "two_stage", marks=pytest.mark.slow)])
 def test_meta_gradient_matches_finite_differences(float64, inner_steps, scheme):
   model = _model(inner_steps, scheme)
   images, labels = tiny.batch()
@@ -64,6 +65,7 @@ def test_meta_gradient_matches_finite_differences(float64, inner_steps, scheme):
   assert error < 1e-3, error
 
 
+@pytest.mark.slow
 def test_stock_batchnorm_would_fail_this_check(float64, monkeypatch):
   """Guards the test above: Keras's own moments give a visibly wrong meta-gradient."""
   from l2t_tf.models.layers import BatchNorm  # pylint: disable=g-import-not-at-top
@@ -165,7 +167,7 @@ def test_fm_has_no_meta_parameters_and_l2t_w_learns_only_what():
   assert all("what" in v.name for v in l2t_w.meta_networks.trainable_variables)
 
 
-@pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.parametrize("jit_compile", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_compiled_step_matches_eager(float64, jit_compile):
   # float64: the second-order float32 gradients of XLA and TF's kernels differ
   # by ~1e-3 relative through round-off alone, which would hide a real bug.
@@ -187,6 +189,7 @@ def test_compiled_step_matches_eager(float64, jit_compile):
                atol=1e-10)
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_matches_single_device(mirrored):
   """Two replicas of 4 examples equal one device on the same global batch of 8."""
   images, labels = tiny.batch(n=8)

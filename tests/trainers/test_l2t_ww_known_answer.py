@@ -65,7 +65,8 @@ def _mean_meta_gradient(sources, seed=0, warm_up_steps=60, target_point=None):
                 optim.AdamL2(learning_rate=1e-3))
   stream = tf.data.Dataset.from_tensor_slices((images, labels)).shuffle(
       256, seed=seed).repeat().batch(16)
-  model.fit(stream, steps_per_epoch=warm_up_steps, epochs=1, verbose=0)
+  model.fit(stream, steps_per_epoch=warm_up_steps, epochs=1, verbose=0,
+            shuffle=False)
   return pairs, analysis.mean_meta_gradient(model, stream, batches=30)
 
 

@@ -19,7 +19,7 @@ def _model(mode="learned", pretrain_steps=0, policy_lr=0.05, l2=1e-4,
   keras.utils.set_random_seed(0)
   target = tiny.target(classes=3, batch_norm=batch_norm)
   features = target.layers[-1].input
-  joint = keras.Model(target.inputs, [target.output, keras.layers.Dense(
+  joint = keras.Model(target.input, [target.output, keras.layers.Dense(
       SOURCE_CLASSES, name="source_logits")(features)])
   model = JointTransfer(target, joint,
                         policy_lib.ClassWeightPolicy(SOURCE_CLASSES, actions=11,
@@ -43,7 +43,7 @@ def _data(seed=0, source_count=SOURCE_BATCH * MULTIPLIER):
 
 def _train(model, data, steps=1):
   dataset = tf.data.Dataset.from_tensors(data).repeat(steps)
-  return model.fit(dataset, epochs=1, verbose=0).history
+  return model.fit(dataset, epochs=1, verbose=0, shuffle=False).history
 
 
 def test_loss_is_eq1_on_the_top_weighted_source_examples():
@@ -124,6 +124,7 @@ def test_pretraining_trains_on_the_source_alone():
   assert not np.allclose(encoder, model.target.get_layer("c1_conv").get_weights()[0])
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_matches_single_device(mirrored):
   """Two replicas equal one device on the same global batches (no BatchNorm;
   M_S = 1, so that every source example is kept on both)."""
@@ -135,7 +136,7 @@ def test_mirrored_strategy_matches_single_device(mirrored):
       model = _model(batch_norm=False, source_batch=8)
       # A reward that varies from step to step, so that the policy moves.
       model.reward_fn = lambda labels, logits: -cross_entropy(labels, logits)
-    model.fit(dataset, epochs=1, verbose=0)
+    model.fit(dataset, epochs=1, verbose=0, shuffle=False)
     return [v.numpy() for v in model.joint.weights + model.policy.weights
             + [model.baseline]]
 
@@ -146,7 +147,7 @@ def test_mirrored_strategy_matches_single_device(mirrored):
   assert np.abs(single[-3]).max() > 0  # the policy's class logits moved
 
 
-@pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.parametrize("jit_compile", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_compiled_step_matches_eager(jit_compile):
   """The same step math in eager, graph and XLA mode (with fixed actions: XLA's
   random numbers differ from TF's for the same seed)."""

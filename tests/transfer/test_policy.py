@@ -59,6 +59,7 @@ def test_sampling_is_a_function_of_the_seed():
   assert not np.array_equal(first[0], other[0])
 
 
+@pytest.mark.slow
 def test_samples_follow_the_policy_distribution():
   policy = policy_lib.ClassWeightPolicy(1, actions=3, alpha_actions=2)
   policy.class_logits.assign(np.log([[0.2, 0.5, 0.3]]).astype(np.float32))
