@@ -72,6 +72,10 @@ def serving_archive(target: keras.Model, class_names, data_config
     # reads "Shape of tensor images [28,28,1] is not compatible with expected
     # shape [?,?,?,?]".
     images = tf.ensure_shape(images, [None, None, None, None])
+    with tf.control_dependencies([tf.debugging.assert_positive(
+        tf.shape(images)[0], message="images: the batch is empty; send at least "
+        "one image")]):
+      images = tf.identity(images)
     images = _match_channels(images, channels)
     inputs = tf.map_fn(
         lambda image: preprocess.eval_image(image, mode, size, channels), images,

@@ -34,9 +34,15 @@ def read_images(folder: str) -> dict[str, np.ndarray]:
   names = sorted(n for n in os.listdir(folder) if n.lower().endswith(EXTENSIONS))
   if not names:
     raise ValueError(f"no {'/'.join(EXTENSIONS)} images in {folder}")
-  return {name: tf.io.decode_image(tf.io.read_file(os.path.join(folder, name)),
-                                   expand_animations=False).numpy()
-          for name in names}
+  images = {}
+  for name in names:
+    try:
+      images[name] = tf.io.decode_image(tf.io.read_file(os.path.join(folder, name)),
+                                        expand_animations=False).numpy()
+    except tf.errors.InvalidArgumentError:
+      raise ValueError(f"{os.path.join(folder, name)} is not a readable image "
+                       "(corrupt or truncated)") from None
+  return images
 
 
 def predict_request(image: np.ndarray, model: str, signature: str):
@@ -61,7 +67,14 @@ def _predict_grpc(requests):
   stub = prediction_service_pb2_grpc.PredictionServiceStub(
       grpc.insecure_channel(_SERVER.value))
   for name, request in requests.items():
-    outputs = stub.Predict(request, _TIMEOUT.value).outputs
+    try:
+      outputs = stub.Predict(request, _TIMEOUT.value).outputs
+    except grpc.RpcError as e:
+      print(f"error: TF Serving at {_SERVER.value} answered {e.code().name} for "
+            f"{name} ({e.details()}). Fix: start the server (tensorflow_model_server "
+            "--port=8500 --model_base_path=EXPORT_BASE/target) or pass --server, "
+            "--model and --signature that it serves", file=sys.stderr)
+      sys.exit(2)
     labels = tf.make_ndarray(outputs["top_class_names"])[0]
     scores = tf.make_ndarray(outputs["top_probabilities"])[0]
     print(name, ", ".join(f"{l.decode()} {s:.3f}" for l, s in zip(labels, scores)))
@@ -72,7 +85,8 @@ def main(argv):
   try:
     images = read_images(_IMAGES.value or "")
   except ValueError as e:
-    print(f"error: {e}. Fix: pass --images=DIR with image files", file=sys.stderr)
+    print(f"error: {e}. Fix: pass --images=DIR with readable image files",
+          file=sys.stderr)
     sys.exit(2)
   if _REST.value:
     for image in images.values():

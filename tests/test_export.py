@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import cli
 from l2t_tf import export, serving_client
 from l2t_tf.data import preprocess
 from l2t_tf.errors import UserError
@@ -81,11 +82,30 @@ def test_preprocessed_signature_equals_in_memory_model(exported):
     (_images().astype(np.float32), "expected to be a uint8 tensor"),
     (_images()[0], r"not compatible with expected shape \[\?,\?,\?,\?\]"),
     (_images((1, 8, 8, 2)), "images must have 1, 3 or 4 channels"),
+    (_images((0, 8, 8, 3)), "the batch is empty"),
 ])
 def test_bad_serving_input_is_a_clear_error(exported, images, message):
   *_, loaded = exported
   with pytest.raises(tf.errors.InvalidArgumentError, match=message):
     loaded.signatures["serving_default"](images=tf.constant(images))
+
+
+def test_serving_client_names_an_unreadable_image(tmp_path):
+  (tmp_path / "0.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+  with pytest.raises(ValueError, match="0.png is not a readable image"):
+    serving_client.read_images(str(tmp_path))
+
+
+def test_serving_client_against_a_server_that_is_down_is_one_line(tmp_path):
+  tf.io.write_file(str(tmp_path / "0.png"), tf.io.encode_png(_images((1, 8, 8, 3))[0]))
+  ran = subprocess.run([sys.executable, "-m", "l2t_tf.serving_client",
+                        f"--images={tmp_path}", "--server=localhost:1",
+                        "--timeout=5"], capture_output=True, text=True,
+                       cwd=cli.ROOT, env=cli.env(), timeout=120)
+  assert ran.returncode == 2
+  errors = [l for l in ran.stderr.splitlines() if l.startswith("error:")]
+  assert len(errors) == 1 and "UNAVAILABLE" in errors[0] and "Fix:" in errors[0]
+  assert "Traceback" not in ran.stderr
 
 
 def test_versions_grow_and_are_never_overwritten(exported, tmp_path):
