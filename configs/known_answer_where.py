@@ -8,9 +8,12 @@ set from target images so that its features have a trained network's scale
 pairs is learned. The decoy's pairs should end below the real source's.
 
   python main.py --config=configs/known_answer_where.py --workdir=/tmp/where
+  python scripts/known_answer_report.py /tmp/where
 
 lambdas.json gives each pair's start, end and change (real source: labels
-'m_n'; decoy: 's1.m_n').
+'m_n'; decoy: 's1.m_n'). Measured (2 CPU cores, 4-5 min): real source
+1.00 -> 0.98, decoy 1.00 -> 0.97, not met; 0-1 of 15 pairs per source with
+a significant hypergradient; test accuracy 91.0 % (docs/results.md).
 """
 from configs import quickstart
 

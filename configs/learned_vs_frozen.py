@@ -10,7 +10,9 @@ reference recipe, 25 and 100 labels per class, 5 seeds.
   python scripts/grid_report.py runs/learned_vs_frozen
 
 At 25 labels the scratch, FM and learned L2T-ww runs are the same configs as
-configs/robustness.py's reference rows. Measured: docs/results.md.
+configs/robustness.py's reference rows. Measured (40 runs, 3-10 min each on
+2 cores): learned - frozen per seed +0.18 +- 0.74 points (25 labels) and
+-0.29 +- 0.81 (100 labels); learning does not beat frozen (docs/results.md).
 """
 from configs import fmnist_table
 

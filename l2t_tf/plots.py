@@ -189,6 +189,26 @@ def source_class_weights(ranking: dict, top: int = 30):
   return figure
 
 
+def noise_mass(what: dict):
+  """Per pair of a `noisy:` source, w's mass on the noise channels at the start
+  and at the end (`analysis.known_answer_summary(...)["what"]`)."""
+  pairs = what["pairs"]
+  x = np.arange(len(pairs))
+  figure, ax = plt.subplots(figsize=(max(4.0, 0.4 * len(pairs) + 1.5), 2.8))
+  ax.bar(x - 0.2, [p["start"] for p in pairs], 0.4, label="start", color="0.7")
+  ax.bar(x + 0.2, [p["end"] for p in pairs], 0.4, label="end", color="C0",
+         gid="end")
+  ax.axhline(0.5, color="k", linestyle="--", linewidth=0.8)
+  ax.axhline(analysis.NOISE_MASS_MAX, color="C3", linestyle=":", linewidth=1.0,
+             label=f"known answer (<= {analysis.NOISE_MASS_MAX})")
+  ax.set_xticks(x, [p["pair"] for p in pairs], rotation=90, fontsize=7)
+  ax.set_ylabel("w on noise channels")
+  ax.set_ylim(0, 1)
+  ax.legend(fontsize=7)
+  figure.tight_layout()
+  return figure
+
+
 def output_dir(workdir: str) -> str:
   path = os.path.join(workdir, "plots")
   os.makedirs(path, exist_ok=True)

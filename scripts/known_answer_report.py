@@ -5,7 +5,8 @@
 Reads each workdir's lambdas.json (start and end per pair) and config.json
 and prints, for a decoy beside a real source, both sources' mean lambda
 start -> end and the gap; for a noisy source, w's mass on the noise channels
-(0.5 when uniform). Thresholds: l2t_tf/analysis.py (DECOY_MARGIN, NOISE_MASS_MAX).
+(0.5 when uniform), also drawn per pair in WORKDIR/plots/noise_mass.png.
+Thresholds: l2t_tf/analysis.py (DECOY_MARGIN, NOISE_MASS_MAX).
 With meta_trace.json, also per source how many pairs' "where" meta-gradient
 was significant over the run (|t| > 2; analysis.hypergradient_t): with none,
 the change of lambda is noise.
@@ -15,7 +16,7 @@ import math
 import os
 import sys
 
-from l2t_tf import analysis
+from l2t_tf import analysis, plots
 
 
 def _fmt(source: dict) -> str:
@@ -39,11 +40,13 @@ def report(workdir: str) -> str:
                  f"{'PASSED' if where['passed'] else 'not met'}")
   if "what" in summary:
     what = summary["what"]
+    figure = plots.save(plots.noise_mass(what),
+                        os.path.join(plots.output_dir(workdir), "noise_mass.png"))
     lines.append(f"  what: mass on noise channels {what['mean_start']:.3f} -> "
                  f"{what['mean_end']:.3f} (needs <= {analysis.NOISE_MASS_MAX}; "
                  f"pairs {min(m['end'] for m in what['pairs']):.3f}-"
                  f"{max(m['end'] for m in what['pairs']):.3f}): "
-                 f"{'PASSED' if what['passed'] else 'not met'}")
+                 f"{'PASSED' if what['passed'] else 'not met'}; {figure}")
   trace_path = os.path.join(workdir, "meta_trace.json")
   if os.path.exists(trace_path):
     with open(os.path.join(workdir, "results.json")) as f:

@@ -65,3 +65,12 @@ def test_saliency_maps(tmp_path):
   figure = plots.saliency_maps(images, rng.rand(2, 16, 16), rng.rand(2, 16, 16))
   assert len(figure.axes) == 10
   assert_png_not_blank(plots.save(figure, tmp_path / "saliency.png"))
+
+
+def test_noise_mass_draws_each_pair_start_and_end(tmp_path):
+  what = {"pairs": [{"pair": "1_1", "start": 0.5, "end": 0.3},
+                    {"pair": "1_2", "start": 0.5, "end": 0.45}]}
+  figure = plots.noise_mass(what)
+  ends = [p.get_height() for p in figure.axes[0].patches if p.get_gid() == "end"]
+  assert ends == [0.3, 0.45]
+  assert_png_not_blank(plots.save(figure, tmp_path / "noise.png"))
