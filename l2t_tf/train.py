@@ -86,14 +86,13 @@ def run(config, workdir: str) -> dict:
   distribution.adapt_to_multi_worker(model, strategy)
   variables = checkpoints.training_variables(model)
   state_bytes = sum(int(np.prod(v.shape)) * 4 for v in variables)
-  held = contextlib.ExitStack()  # the workdir lock, held by the chief until the end
-  if chief:
-    held.enter_context(workdir_lib.lock(workdir))
-    workdir_lib.prepare(workdir, config.to_json_best_effort(),
-                        required_bytes=(config.checkpoint.keep + 2) * state_bytes)
-    for path in workdir_lib.remove_leftovers(workdir):
-      logging.info("removed %s, left by an interrupted run", path)
-  with held:
+  with contextlib.ExitStack() as held:  # the chief holds the workdir's lock
+    if chief:
+      held.enter_context(workdir_lib.lock(workdir))
+      workdir_lib.prepare(workdir, config.to_json_best_effort(),
+                          required_bytes=(config.checkpoint.keep + 2) * state_bytes)
+      for path in workdir_lib.remove_leftovers(workdir):
+        logging.info("removed %s, left by an interrupted run", path)
     return _train(config, workdir, model, target, datasets, variables, chief,
                   strategy, jit_compile, start, source_classes)
 

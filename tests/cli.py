@@ -35,3 +35,32 @@ def snapshot(folder) -> dict:
 
 def error_lines(result) -> list[str]:
   return [l for l in result.stderr.splitlines() if l.startswith("error:")]
+
+
+def config_with(*args, config_module: str = "configs.quickstart"):
+  """The config main.py would build from --config.a.b=value flags (and TINY)."""
+  import ast  # pylint: disable=g-import-not-at-top
+  import importlib  # pylint: disable=g-import-not-at-top
+  config = importlib.import_module(config_module).get_config()
+  for arg in [*TINY, *args]:
+    dotted, _, text = arg[len("--config."):].partition("=")
+    try:
+      value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+      value = text
+    *parents, name = dotted.split(".")
+    node = config
+    for parent in parents:
+      node = node[parent]
+    with config.unlocked():
+      node[name] = type(node[name])(value) if isinstance(node[name], float) else value
+  return config
+
+
+def train_in_process(*args, workdir):
+  """main.py's training mode in this process: the error is the UserError raised."""
+  from l2t_tf import train  # pylint: disable=g-import-not-at-top
+  config = config_with(*args)
+  if config.method:
+    return train.run(config, str(workdir))
+  return train.run_comparison(config, str(workdir), config.compare)

@@ -10,6 +10,7 @@ import time
 import pytest
 
 import cli
+from l2t_tf.errors import UserError
 
 
 def test_quickstart_compares_scratch_and_l2t_ww(tmp_path):
@@ -202,8 +203,6 @@ BAD_INPUTS = {
     "resume with another config": (["--config.method=scratch",
                                     "--config.train.learning_rate=0.5"],
                                    "another config", "unfinished"),
-    "export of an unfinished run": (["--mode=export"], "holds no finished run",
-                                    "unfinished"),
     "unknown l2tl policy": ([*L2TL, "--config.l2tl.policy=greedy"],
                             "unknown l2tl.policy", "finished"),
     "unknown l2tl reward": ([*L2TL, "--config.l2tl.reward=f1"],
@@ -226,17 +225,27 @@ def _truncated_source(tmp_path):
 @pytest.mark.parametrize("name", sorted(BAD_INPUTS))
 def test_bad_input_one_line_nonzero_exit_nothing_changed(tmp_path, finished_workdir,
                                                         name):
+  """In-process through train.run (the command line turns the same UserError
+  into one `error:` line and exit code 2; the CLI tests below show that)."""
   args, message, kind = BAD_INPUTS[name]
   args = [a.replace("{truncated}", _truncated_source(tmp_path))
            .replace("{finished}", str(finished_workdir)) for a in args]
   workdir = _workdir(kind, finished_workdir, tmp_path)
   before = cli.snapshot(workdir), cli.snapshot(finished_workdir)
-  result = cli.main(*args, workdir=workdir)
-  assert result.returncode != 0
-  lines = cli.error_lines(result)
-  assert len(lines) == 1 and message in lines[0], result.stderr[-1500:]
-  assert "Fix:" in lines[0]
+  with pytest.raises(UserError) as error:
+    cli.train_in_process(*args, workdir=workdir)
+  assert message in str(error.value) and "Fix:" in str(error.value)
   assert (cli.snapshot(workdir), cli.snapshot(finished_workdir)) == before
+
+
+def test_export_of_an_unfinished_run_is_one_line(finished_workdir, tmp_path):
+  workdir = _workdir("unfinished", finished_workdir, tmp_path)
+  before = cli.snapshot(workdir)
+  result = cli.main("--mode=export", workdir=workdir)
+  assert result.returncode == 2
+  lines = cli.error_lines(result)
+  assert len(lines) == 1 and "holds no finished run" in lines[0] and "Fix:" in lines[0]
+  assert cli.snapshot(workdir) == before
 
 
 def test_unwritable_workdir(tmp_path):
