@@ -299,7 +299,9 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
       cli.command("--config.method=scratch", "--config.train.epochs=50",
                   "--config.checkpoint.every_steps=1", workdir=tmp_path),
       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cli.ROOT,
-      env=cli.env())
+      env=cli.env(),
+      # A shell's background job ignores SIGINT, and so would the child.
+      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
   deadline = time.time() + 300
   while not (tmp_path / "checkpoints" / "LATEST").exists() and time.time() < deadline:
     time.sleep(0.2)
