@@ -235,3 +235,20 @@ def test_first_order_approximates_the_exact_meta_gradient(float64):
   cosine = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
   assert np.linalg.norm(a - b) / np.linalg.norm(a) > 1e-6  # an approximation
   assert cosine > 0.9, cosine
+
+
+@pytest.mark.parametrize("meta_every, meta_start, moves", [
+    (1, 2, [False, False, True, True]),   # no meta step in the first 2 batches
+    (2, 0, [True, False, True, False]),   # a meta step every other batch
+])
+def test_meta_steps_follow_meta_every_and_meta_start(meta_every, meta_start, moves):
+  model = _model()
+  model.meta_every, model.meta_start = meta_every, meta_start
+  step = tf.function(model.train_step)
+  moved = []
+  for _ in moves:
+    before = [v.numpy().copy() for v in model.meta_networks.trainable_variables]
+    step(tiny.batch())
+    moved.append(any(not np.array_equal(b, v.numpy()) for b, v in
+                     zip(before, model.meta_networks.trainable_variables)))
+  assert moved == moves
