@@ -3,6 +3,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from l2t_tf.models import known_answer
 from l2t_tf.transfer import losses
 
 
@@ -135,9 +136,9 @@ def known_answer_summary(stats: dict, source_paths) -> dict:
                "end": float(np.mean([e["mean"] for e in es])),
                "dead": sum(e["mean"] == 0.0 for e in es), "pairs": len(es)}
            for k, es in by_source.items()}
-  decoys = [k for k, p in enumerate(paths) if p.startswith("decoy:")]
+  decoys = [k for k, p in enumerate(paths) if p.startswith(known_answer.DECOY)]
   reals = [k for k, p in enumerate(paths)
-           if not p.startswith(("decoy:", "noisy:"))]
+           if not p.startswith((known_answer.DECOY, known_answer.NOISY))]
   if decoys and reals:
     real = float(np.mean([means[k]["end"] for k in reals]))
     decoy = float(np.mean([means[k]["end"] for k in decoys]))
@@ -146,7 +147,7 @@ def known_answer_summary(stats: dict, source_paths) -> dict:
                         "decoy": [means[k] for k in decoys],
                         "gap": real - decoy,
                         "passed": bool(real - decoy >= DECOY_MARGIN and decoy < start)}
-  noisy = [k for k, p in enumerate(paths) if p.startswith("noisy:")]
+  noisy = [k for k, p in enumerate(paths) if p.startswith(known_answer.NOISY)]
   if noisy:
     masses = []
     for label, entry in stats.items():

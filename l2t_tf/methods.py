@@ -34,7 +34,8 @@ HANDCRAFTED = {
 
 
 # Known-answer sources (models/known_answer.py): prefix -> builder.
-KNOWN_ANSWER = {"decoy:": known_answer.decoy, "noisy:": known_answer.noisy}
+KNOWN_ANSWER = {known_answer.DECOY: known_answer.decoy,
+                known_answer.NOISY: known_answer.noisy}
 
 
 def load_source(path: str, calibration_images=None) -> keras.Model:

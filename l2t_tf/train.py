@@ -135,7 +135,7 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
   if not chief:
     return {}
   return _write_outputs(config, workdir, model, target, datasets, saver.history,
-                        best.best, time.time() - start, source_classes,
+                        best.best, time.time() - start, context,
                         chance.warnings)
 
 
@@ -174,7 +174,7 @@ def _fit(model, datasets, config, callbacks, state: dict, guard) -> None:
 
 
 def _write_outputs(config, workdir, model, target, datasets, history, best,
-                   seconds, source_classes, warnings) -> dict:
+                   seconds, context: common.RunContext, warnings) -> dict:
   target.save(os.path.join(workdir, "model.keras"))
   final = {k: v[-1] for k, v in history.items()}
   results = {
@@ -192,8 +192,7 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
       "seed": config.seed,
       "warnings": warnings,
   }
-  results.update(common.hooks(model).write_outputs(common.RunContext(
-      workdir, "", datasets, fresh=False, source_classes=tuple(source_classes))))
+  results.update(common.hooks(model).write_outputs(context))
   if config.export.enabled:
     results["export"] = export.export_target(
         target, datasets.class_names, config.data, _export_base(config, workdir),

@@ -14,6 +14,8 @@ from keras import ops
 
 from l2t_tf.models import backbones
 
+DECOY, NOISY = "decoy:", "noisy:"  # the source_paths prefixes that build them
+
 
 def decoy(source: keras.Model, calibration_images=None) -> keras.Model:
   """`source`'s architecture, random weights, BatchNorm statistics from the images."""
