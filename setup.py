@@ -25,6 +25,9 @@ setuptools.setup(
     extras_require={
         # The TF Serving client (python -m l2t_tf.serving_client).
         "serving": ["tensorflow-serving-api==2.21.*"],
-        "test": ["pytest>=8", "tensorflow-serving-api==2.21.*"],
+        # Reading PyTorch checkpoints (python -m l2t_tf.convert).
+        "torch": ["torch>=2.1"],
+        # 2.13.0 is the CPU build that CI's machines hold offline.
+        "test": ["pytest>=8", "tensorflow-serving-api==2.21.*", "torch==2.13.0"],
     },
 )

@@ -1,13 +1,32 @@
 """Defaults shared by every experiment: the paper's settings (supplementary B)."""
+import importlib
+
 import ml_collections
+
+# Table 1's target datasets: `--config=configs/paper_table1.py:<name>`.
+PAPER_DATASETS = ("stl10", "cifar100", "cub200", "mit67", "stanford40",
+                  "stanford_dogs")
+
+
+def paper_dataset(name: str) -> ml_collections.ConfigDict:
+  """The single-run config of one of the paper's target datasets (configs/<name>.py)."""
+  if name not in PAPER_DATASETS:
+    raise ValueError(f"unknown dataset '{name}': append one of "
+                     f"{', '.join(PAPER_DATASETS)} to the config file, e.g. "
+                     "--config=configs/paper_table1.py:cub200")
+  return importlib.import_module(f"configs.{name}").get_config()
 
 
 def data_defaults() -> ml_collections.ConfigDict:
   """Where the images come from and how they are split and preprocessed."""
   data = ml_collections.ConfigDict()
-  data.source = "tfds"        # tfds | folder | idx | embedded | digits
+  data.source = "tfds"        # tfds | folder | lists | idx | embedded | digits
   data.name = ""              # TFDS name
-  data.path = ""              # folder root or IDX directory
+  data.path = ""              # folder root, list-file dataset root or IDX directory
+  # source 'lists': split -> list-file pattern under data.path, images under
+  # data.path/data.image_dir (see configs/mit67.py, configs/stanford40.py).
+  data.split_lists = ml_collections.ConfigDict({"train": "", "test": ""})
+  data.image_dir = ""
   data.data_dir = ""          # TFDS data_dir
   data.download = False       # let TFDS download (needs internet)
   data.train_split = "train"
@@ -39,6 +58,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.model.width = 1.0           # channel multiplier
   config.model.feature_layers = ()   # for 'keras:<Application>' models
   config.model.weights = ""          # for 'keras:<Application>': 'imagenet' or ''
+  config.model.stem_point = False    # resnet18/34: the stem output is a point too
   # reference: the authors' PyTorch initialisers (He-normal fan-out convs,
   # N(0, 0.01) VGG classifier, PyTorch's default dense/regressor init);
   # keras: Keras's defaults (l2t_tf 0.1). See docs/results.md (issue #18).

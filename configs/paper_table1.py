@@ -1,16 +1,17 @@
-"""Table 1's protocol on STL-10 (TinyImageNet ResNet-32 -> VGG-9): every method, 3 seeds.
+"""Table 1's protocol on one of its datasets: every method, 3 seeds.
 
-Built on configs/stl10.py (STL-10 through TFDS, source from
-configs/tinyimagenet_resnet32.py); see l2t_tf/grid.py for the layout:
+STL-10 by default (the authors' TinyImageNet ResNet-32 -> VGG-9); append a
+dataset of common.PAPER_DATASETS for another column (224x224 ones use the
+ImageNet ResNet-34 of configs/cub200.py). See l2t_tf/grid.py for the layout:
 
-  python main.py --config=configs/paper_table1.py --workdir=runs/paper_table1 \
-      --config.transfer.source_paths="('runs/tiny/model.keras',)"
+  python main.py --config=configs/paper_table1.py --workdir=runs/table1_stl10
+  python main.py --config=configs/paper_table1.py:cub200 --workdir=runs/table1_cub200
 """
-from configs import stl10
+from configs import common
 
 
-def get_config():
-  config = stl10.get_config()
+def get_config(dataset: str = "stl10"):
+  config = common.paper_dataset(dataset)
   config.grid.variants = (
       ("Scratch", (("method", "scratch"),)),
       ("LwF", (("method", "lwf"),)),

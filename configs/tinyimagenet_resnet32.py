@@ -1,5 +1,9 @@
 """Source pretraining: CIFAR ResNet-32 on TinyImageNet (200 classes) at 32x32.
 
+Not needed for the paper's experiments: the authors' own network, trained
+this way, ships converted in l2t_tf/assets (configs/stl10.py uses it). This
+config retrains it, e.g. at another width or seed.
+
 Expects an image folder laid out as root/train/<wnid>/*.JPEG and
 root/val/<wnid>/*.JPEG (move TinyImageNet's val images into class folders
 using val_annotations.txt first):

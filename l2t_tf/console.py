@@ -47,8 +47,9 @@ def quiet_tensorflow() -> None:
 
 
 class _FrameworkInfo(logging.Filter):
-  """Drops records below WARNING that come from TensorFlow's or Keras's own files."""
-  FRAMEWORKS = (f"{os.sep}tensorflow{os.sep}", f"{os.sep}keras{os.sep}")
+  """Drops records below WARNING that come from TensorFlow's, TFDS's or Keras's files."""
+  FRAMEWORKS = (f"{os.sep}tensorflow{os.sep}", f"{os.sep}keras{os.sep}",
+                f"{os.sep}tensorflow_datasets{os.sep}")
 
   def filter(self, record: logging.LogRecord) -> bool:
     return (record.levelno >= logging.WARNING

@@ -39,7 +39,8 @@ KNOWN_ANSWER = {known_answer.DECOY: known_answer.decoy,
 
 
 def load_source(path: str, calibration_images=None) -> keras.Model:
-  """A pretrained source network saved as a `.keras` file by this project.
+  """A pretrained source network saved as a `.keras` file by this project
+  (trained by it, or converted from PyTorch by `l2t_tf.convert`).
 
   `decoy:PATH` and `noisy:PATH` are known-answer sources built from PATH
   (see models/known_answer.py); `calibration_images` (target images) give
@@ -53,8 +54,9 @@ def load_source(path: str, calibration_images=None) -> keras.Model:
                     "is empty", "pass --config.transfer.source_paths=\"('SRC.keras',)\"")
   if not os.path.exists(path):
     raise UserError(f"source checkpoint {path} does not exist",
-                    "train one with configs/fashion_mnist_source.py (it writes "
-                    "WORKDIR/model.keras) and point transfer.source_paths at it")
+                    "convert a PyTorch one (python -m l2t_tf.convert --from=CKPT "
+                    f"--out={path}) or train one (its WORKDIR/model.keras), and "
+                    "point transfer.source_paths at it")
   try:
     return keras.saving.load_model(path, compile=False)
   except Exception as e:  # truncated zip, wrong format, unknown layer ...

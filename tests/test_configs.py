@@ -31,3 +31,49 @@ def test_paper_defaults():
   cub = importlib.import_module("configs.cub200").get_config()
   assert (cub.model.name, cub.data.image_size, cub.train.batch_size) == (
       "resnet18", 224, 64)
+
+
+@pytest.mark.parametrize("dataset", ["stl10", "cifar100", "cub200", "mit67",
+                                     "stanford40", "stanford_dogs"])
+def test_paper_tables_take_each_dataset(dataset):
+  from configs import common, paper_table1  # pylint: disable=g-import-not-at-top
+  config = paper_table1.get_config(dataset)
+  assert config.data == common.paper_dataset(dataset).data
+  assert len(config.grid.variants) == 9
+  # The official code's cosine: CosineAnnealingLR stepped once an epoch.
+  assert config.train.schedule_unit == "epoch"
+
+
+def test_unknown_paper_dataset_names_the_choices():
+  from configs import paper_table3  # pylint: disable=g-import-not-at-top
+  with pytest.raises(ValueError, match="stanford40"):
+    paper_table3.get_config("cub")
+
+
+def test_32x32_experiments_use_the_authors_source():
+  from configs import paper_figure5, stl10  # pylint: disable=g-import-not-at-top
+  import l2t_tf  # pylint: disable=g-import-not-at-top
+  config = stl10.get_config()
+  assert config.transfer.source_paths == (
+      str(l2t_tf.ASSETS / "source_resnet32_tinyimagenet.keras"),)
+  assert os.path.isfile(config.transfer.source_paths[0])
+  figure = paper_figure5.get_config()
+  assert figure.data.name == "cifar10"
+  assert figure.grid.column_values == (50, 100, 250, 500, 1000)
+  assert figure.transfer.source_paths == config.transfer.source_paths
+
+
+def test_224_experiments_pair_the_four_stage_outputs():
+  """The official default: 4 x 4 stage outputs, no stem (16 pairs)."""
+  from configs import cub200  # pylint: disable=g-import-not-at-top
+  from l2t_tf.models import backbones  # pylint: disable=g-import-not-at-top
+  from l2t_tf.transfer import pairs  # pylint: disable=g-import-not-at-top
+  config = cub200.get_config()
+  config.model.width = 0.125
+  target = backbones.build_backbone(config.model, 200, (224, 224, 3))
+  config.model.name = "resnet34"
+  source = backbones.build_backbone(config.model, 1000, (224, 224, 3))
+  built = pairs.build_pairs("all_to_all",
+                            pairs.points(backbones.feature_shapes(source), 0),
+                            pairs.points(backbones.feature_shapes(target), 0))
+  assert len(built) == 16

@@ -311,3 +311,18 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
   assert "interrupted" in stderr and "rerun the same command to resume" in stderr
   assert "Traceback" not in stderr
   assert not (tmp_path / ".lock").exists()  # released on the way out
+
+
+def test_the_design_cards_command_says_how_to_prepare_stl10(tmp_path):
+  """`python main.py --config=configs/stl10.py` without STL-10: the whole stderr
+  is one line saying how to prepare it (the source is shipped, so nothing else
+  is missing)."""
+  result = subprocess.run(
+      [sys.executable, "main.py", "--config=configs/stl10.py",
+       f"--workdir={tmp_path / 'run'}", f"--config.data.data_dir={tmp_path}"],
+      capture_output=True, text=True, cwd=cli.ROOT, env=cli.env(), timeout=300)
+  assert result.returncode == 2
+  assert result.stderr.strip().splitlines() == cli.error_lines(result)
+  assert len(cli.error_lines(result)) == 1
+  assert "tfds build stl10" in result.stderr
+  assert not (tmp_path / "run").exists()

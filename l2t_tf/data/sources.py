@@ -6,6 +6,7 @@ be chosen deterministically without decoding images) and a way to make a
 arrays, or encoded bytes (`encoded=True`) to be decoded after caching.
 """
 import dataclasses
+import glob
 import gzip
 import os
 import pathlib
@@ -125,15 +126,73 @@ def _folder_split(root: str, split: str) -> Examples:
     raise UserError(f"no images found under {split_dir}",
                     "put images in root/<split>/<class>/ with extensions "
                     f"{IMAGE_EXTENSIONS}")
+  return _image_files(paths, labels, class_names, split_dir)
+
+
+def _image_files(paths, labels, class_names, where: str) -> Examples:
+  """Examples reading encoded image files, once each file is known to be an image."""
   broken = [p for p in paths if not _looks_like_an_image(p)]
   if broken:
-    raise UserError(f"{len(broken)} file(s) under {split_dir} are not JPEG, PNG, "
+    raise UserError(f"{len(broken)} file(s) under {where} are not JPEG, PNG, "
                     f"GIF or BMP images (empty or corrupt), e.g. {broken[0]}",
                     "remove or replace them")
   paths, labels = np.array(paths), np.array(labels, np.int64)
   return Examples(labels, class_names, lambda idx: tf.data.Dataset.from_tensor_slices(
       (paths[idx], labels[idx])).map(
           lambda p, y: (tf.io.read_file(p), y)), encoded=True)
+
+
+def _list_entries(root: str, pattern: str, image_dir: str) -> list[tuple[str, str]]:
+  """(image path, class name) for every line of the list files matching `pattern`.
+
+  A pattern with `*` (Stanford40's ImageSplits/*_train.txt) names the class
+  in the file name; otherwise each line starts with its class folder
+  (MIT67's TrainImages.txt: kitchen/int474.jpg).
+  """
+  files = sorted(glob.glob(os.path.join(root, pattern)))
+  if not files:
+    raise UserError(f"no split list {os.path.join(root, pattern)}",
+                    "set --config.data.path to the dataset's root folder (it holds "
+                    "the split lists) or fix data.split_lists")
+  prefix, _, suffix = os.path.basename(pattern).partition("*")
+  entries = []
+  for file in files:
+    base = os.path.basename(file)
+    in_name = base[len(prefix):len(base) - len(suffix)]
+    with open(file, encoding="utf-8") as f:
+      lines = [l.split()[0].replace("\\", "/") for l in f if l.strip()]
+    for line in lines:
+      if "*" not in pattern and "/" not in line:
+        raise UserError(f"{file} lists {line} without a class folder",
+                        "use a list pattern with * where the file name holds the class")
+      name = in_name if "*" in pattern else line.split("/")[0]
+      entries.append((os.path.join(root, image_dir, line), name))
+  return entries
+
+
+def _list_split(data_config, split: str) -> Examples:
+  """Images named by the dataset's own split lists (MIT67, Stanford40)."""
+  lists = data_config.split_lists
+  if split not in lists or "train" not in lists:
+    raise UserError(f"data.split_lists has no '{split}' list",
+                    f"give data.split_lists train and {split} file patterns")
+  if not data_config.path:
+    raise UserError("data.source='lists' needs data.path",
+                    "pass --config.data.path=/path/to/dataset")
+  class_names = sorted({name for _, name in _list_entries(
+      data_config.path, lists["train"], data_config.image_dir)})
+  entries = _list_entries(data_config.path, lists[split], data_config.image_dir)
+  unknown = sorted({name for _, name in entries} - set(class_names))
+  if unknown:
+    raise UserError(f"the {split} lists name classes the train lists do not, "
+                    f"e.g. {unknown[0]}", "use the dataset's own split lists")
+  missing = [p for p, _ in entries if not os.path.isfile(p)]
+  if missing:
+    raise UserError(f"{len(missing)} listed image(s) are missing, e.g. {missing[0]}",
+                    "set data.path and data.image_dir to where the images are")
+  index = {name: label for label, name in enumerate(class_names)}
+  return _image_files([p for p, _ in entries], [index[n] for _, n in entries],
+                      class_names, data_config.path)
 
 
 def _tfds_split(name: str, split: str, data_dir: str | None,
@@ -196,7 +255,7 @@ def _digits_split(split: str) -> Examples:
                       [str(name) for name in digits.target_names])
 
 
-SOURCES = ("tfds", "folder", "idx", "embedded", "digits")
+SOURCES = ("tfds", "folder", "lists", "idx", "embedded", "digits")
 
 
 def load_split(data_config, split: str) -> Examples:
@@ -213,6 +272,8 @@ def load_split(data_config, split: str) -> Examples:
       raise UserError("data.source='folder' needs data.path",
                       "pass --config.data.path=/path/to/root")
     return _folder_split(data_config.path, split)
+  if source == "lists":
+    return _list_split(data_config, split)
   if source == "tfds":
     return _tfds_split(data_config.name, split, data_config.data_dir or None,
                        data_config.download)

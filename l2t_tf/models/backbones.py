@@ -92,10 +92,12 @@ def vgg9(num_classes: int, input_shape=(32, 32, 3), width: float = 1.0,
 
 def resnet_imagenet(depth: int, num_classes: int, input_shape=(224, 224, 3),
                     width: float = 1.0, name: str | None = None,
-                    recipe: Recipe = Recipe()) -> keras.Model:
-  """ImageNet ResNet-18/34 with basic blocks.
+                    recipe: Recipe = Recipe(), stem_point: bool = False,
+                    ) -> keras.Model:
+  """ImageNet ResNet-18/34 with basic blocks (torchvision's layout).
 
-  Feature points: the stem output (before its max-pool) and each stage output.
+  Feature points: each stage output (stage1..stage4), as the official L2T-ww
+  code pairs them; `stem_point` adds the stem output (before its max-pool).
   """
   stage_blocks = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
   if depth not in stage_blocks:
@@ -104,7 +106,7 @@ def resnet_imagenet(depth: int, num_classes: int, input_shape=(224, 224, 3),
   inputs = keras.Input(input_shape, name="image")
   x = conv_bn_relu(inputs, _channels(64, width), stride=2, kernel_size=7,
                    name="stem", relu=False, recipe=recipe)
-  x = keras.layers.ReLU(name=f"{FEATURE_PREFIX}stem")(x)
+  x = keras.layers.ReLU(name=f"{FEATURE_PREFIX}stem" if stem_point else "stem_relu")(x)
   x = keras.layers.ZeroPadding2D(1, name="stem_pool_pad")(x)
   x = keras.layers.MaxPooling2D(3, strides=2, name="stem_pool")(x)
   x = _stages(x, stage_blocks[depth], (64, 128, 256, 512), width, recipe)
@@ -151,6 +153,7 @@ BACKBONES: dict[str, Callable[..., keras.Model]] = {
     "resnet18": lambda **kw: resnet_imagenet(18, **kw),
     "resnet34": lambda **kw: resnet_imagenet(34, **kw),
 }
+IMAGENET_RESNETS = ("resnet18", "resnet34")
 
 
 def build_backbone(model_config, num_classes: int, input_shape) -> keras.Model:
@@ -167,10 +170,13 @@ def build_backbone(model_config, num_classes: int, input_shape) -> keras.Model:
   if model_config.width <= 0:
     raise UserError(f"model.width must be positive, got {model_config.width}",
                     "use e.g. --config.model.width=0.5")
+  options = {}
+  if name in IMAGENET_RESNETS:
+    options["stem_point"] = bool(model_config.get("stem_point", False))
   try:
     return BACKBONES[name](num_classes=num_classes, input_shape=tuple(input_shape),
                            width=model_config.width,
-                           recipe=recipe_from_config(model_config))
+                           recipe=recipe_from_config(model_config), **options)
   except ValueError as e:  # a pooling's output would be empty
     raise UserError(f"model {name} cannot take {input_shape[0]}x{input_shape[1]} "
                     f"images ({str(e).splitlines()[0][:80]})",

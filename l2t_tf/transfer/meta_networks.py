@@ -6,6 +6,9 @@ import keras
 from keras import ops
 
 KINDS = ("networks", "constants")
+# Table 3's meta-weights as the official code builds them (--loss-weight-type
+# const): lambda = softplus(10 w) with w = 0 at the start (about 0.69).
+CONSTANT_SCALE = 10.0
 # How the "where" layer starts. reference: the official code (PyTorch's
 # default Linear kernel, bias 1), so lambda at step 0 varies per pair and per
 # sample (from 0 to above 2 on our sources, unnormalised pooled features);
@@ -27,8 +30,11 @@ class MetaNetworks(keras.layers.Layer):
     source_channels: channels of each pair's source point.
     learn_what: learn channel weights (else uniform 1/C, as FM).
     learn_where: learn pair weights (else lambda = 1 for every pair).
-    kind: 'networks' (per-sample, the paper) or 'constants' (learnable
-      meta-weights shared by all samples: the Table 3 ablation).
+    kind: 'networks' (per-sample, the paper) or 'constants' (the Table 3
+      ablation as the official code runs it: lambda is a learnable constant
+      per pair, softplus(10 w) from w = 0, the same for every sample; w stays
+      a per-sample network there too, and where_init/where_activation do not
+      apply).
     where_init: see WHERE_INITS.
     where_activation: see WHERE_ACTIVATIONS.
 
@@ -53,22 +59,22 @@ class MetaNetworks(keras.layers.Layer):
     self.learn_what, self.learn_where, self.kind = learn_what, learn_where, kind
     self.what_kernels, self.what_biases = [], []
     self.where_kernels, self.where_biases = [], []
-    per_sample = kind == "networks"
     for p, channels in enumerate(self.source_channels):
       if learn_what:
         # Zero init: training starts from uniform channel weights.
-        if per_sample:
-          self.what_kernels.append(self.add_weight(
-              (channels, channels), initializer="zeros", name=f"what_kernel_{p}"))
+        self.what_kernels.append(self.add_weight(
+            (channels, channels), initializer="zeros", name=f"what_kernel_{p}"))
         self.what_biases.append(self.add_weight(
             (channels,), initializer="zeros", name=f"what_bias_{p}"))
-      if learn_where:
-        if per_sample:
-          bound = 1.0 / channels ** 0.5  # PyTorch's default Linear kernel
-          self.where_kernels.append(self.add_weight(
-              (channels, 1), name=f"where_kernel_{p}",
-              initializer="zeros" if where_init == "neutral"
-              else keras.initializers.RandomUniform(-bound, bound)))
+      if learn_where and kind == "constants":
+        self.where_biases.append(self.add_weight(
+            (1,), name=f"where_constant_{p}", initializer="zeros"))
+      elif learn_where:
+        bound = 1.0 / channels ** 0.5  # PyTorch's default Linear kernel
+        self.where_kernels.append(self.add_weight(
+            (channels, 1), name=f"where_kernel_{p}",
+            initializer="zeros" if where_init == "neutral"
+            else keras.initializers.RandomUniform(-bound, bound)))
         # Bias 1: lambda = 1 where the kernel contributes nothing.
         self.where_biases.append(self.add_weight(
             (1,), name=f"where_bias_{p}", initializer="ones"
@@ -86,19 +92,18 @@ class MetaNetworks(keras.layers.Layer):
     for p, pooled in enumerate(pooled_sources):
       batch = ops.shape(pooled)[0]
       if self.learn_what:
-        logits = self.what_biases[p]
-        if self.kind == "networks":
-          logits = ops.matmul(pooled, self.what_kernels[p]) + logits
+        logits = ops.matmul(pooled, self.what_kernels[p]) + self.what_biases[p]
         weights.append(ops.broadcast_to(ops.softmax(logits, axis=-1),
                                         ops.shape(pooled)))
       else:
         weights.append(ops.ones_like(pooled) / pooled.shape[-1])
       if self.learn_where:
-        raw = self.where_biases[p]
-        if self.kind == "networks":
-          raw = ops.matmul(pooled, self.where_kernels[p]) + raw
-        activation = ops.relu6 if self.where_activation == "relu6" else ops.softplus
-        lambdas.append(ops.broadcast_to(activation(raw), (batch, 1)))
+        if self.kind == "constants":
+          value = ops.softplus(CONSTANT_SCALE * self.where_biases[p])
+        else:
+          raw = ops.matmul(pooled, self.where_kernels[p]) + self.where_biases[p]
+          value = (ops.relu6 if self.where_activation == "relu6" else ops.softplus)(raw)
+        lambdas.append(ops.broadcast_to(value, (batch, 1)))
       else:
         lambdas.append(ops.ones((batch, 1), pooled.dtype))
     return weights, ops.concatenate(lambdas, axis=1)

@@ -117,6 +117,54 @@ def test_a_corrupt_image_in_a_folder_is_named(tmp_path):
                                     val_per_class=1, image_size=16), 3, 0)
 
 
+def _png(path):
+  path.parent.mkdir(parents=True, exist_ok=True)
+  path.write_bytes(tf.io.encode_png(np.zeros((12, 10, 3), np.uint8)).numpy())
+
+
+def test_mit67_style_split_lists(tmp_path):
+  """TrainImages.txt / TestImages.txt, each line class/file under Images/."""
+  lists = {"train": [], "test": []}
+  for name in ("kitchen", "bar"):
+    for i in range(5):
+      split = "test" if i >= 3 else "train"
+      _png(tmp_path / "Images" / name / f"{i}.jpg")
+      lists[split].append(f"{name}/{i}.jpg")
+  (tmp_path / "TrainImages.txt").write_text("\n".join(lists["train"]) + "\n")
+  (tmp_path / "TestImages.txt").write_text("\n".join(lists["test"]))
+  config = _config(source="lists", path=str(tmp_path), image_dir="Images",
+                   val_per_class=1, image_size=16, preprocessing="imagenet",
+                   split_lists={"train": "TrainImages.txt", "test": "TestImages.txt"})
+  data = pipeline.build_datasets(config, batch_size=2, seed=0)
+  assert data.class_names == ["bar", "kitchen"]
+  assert data.sizes == {"train": 4, "val": 2, "test": 4}
+
+
+def test_stanford40_style_split_lists(tmp_path):
+  """ImageSplits/<class>_train.txt naming files under JPEGImages/."""
+  for name in ("applauding", "riding_a_bike"):
+    for split, ids in (("train", range(3)), ("test", range(3, 5))):
+      lines = [f"{name}_{i:03d}.jpg" for i in ids]
+      for line in lines:
+        _png(tmp_path / "JPEGImages" / line)
+      (tmp_path / "ImageSplits").mkdir(exist_ok=True)
+      (tmp_path / "ImageSplits" / f"{name}_{split}.txt").write_text("\n".join(lines))
+  (tmp_path / "ImageSplits" / "actions.txt").write_text("not a split list")
+  config = _config(source="lists", path=str(tmp_path), image_dir="JPEGImages",
+                   val_per_class=1, image_size=16,
+                   split_lists={"train": "ImageSplits/*_train.txt",
+                                "test": "ImageSplits/*_test.txt"})
+  data = pipeline.build_datasets(config, batch_size=2, seed=0)
+  assert data.class_names == ["applauding", "riding_a_bike"]
+  assert data.sizes == {"train": 4, "val": 2, "test": 4}
+  (tmp_path / "JPEGImages" / "applauding_004.jpg").unlink()
+  with pytest.raises(UserError, match="1 listed image.*missing.*applauding_004"):
+    pipeline.build_datasets(config, 2, 0)
+  config.split_lists.test = "Splits/*_test.txt"
+  with pytest.raises(UserError, match="no split list"):
+    pipeline.build_datasets(config, 2, 0)
+
+
 def test_missing_folder(tmp_path):
   with pytest.raises(UserError, match="does not exist"):
     pipeline.build_datasets(_config(source="folder", path=str(tmp_path / "x")),

@@ -52,11 +52,15 @@ def test_resnet_stride2_padding_is_symmetric():
 
 
 def test_imagenet_resnet18_points():
+  # The official code pairs the four stage outputs; the stem is an option.
   model = backbones.BACKBONES["resnet18"](num_classes=5, input_shape=(64, 64, 3),
                                           width=0.25)
   maps = backbones.feature_extractor(model)(np.zeros((1, 64, 64, 3)))[1:]
-  assert [tuple(m.shape[1:3]) for m in maps] == [(32, 32), (16, 16), (8, 8),
-                                                 (4, 4), (2, 2)]
+  assert [tuple(m.shape[1:3]) for m in maps] == [(16, 16), (8, 8), (4, 4), (2, 2)]
+  with_stem = backbones.BACKBONES["resnet18"](num_classes=5, input_shape=(64, 64, 3),
+                                              width=0.25, stem_point=True)
+  assert backbones.feature_points(with_stem)[0] == "feature_stem"
+  assert len(backbones.feature_points(with_stem)) == 5
 
 
 def test_width_multiplier():

@@ -27,11 +27,18 @@ def test_variants():
   assert not fm.trainable_variables
   l2t_w = MetaNetworks([4, 4], learn_what=True, learn_where=False)
   assert all("what" in v.name for v in l2t_w.trainable_variables)
+  # Table 3's meta-weights as the official code builds them: lambda =
+  # softplus(10 w) from w = 0 (log 2), the same for every sample; w per sample.
   constants = MetaNetworks([4], kind="constants")
-  assert sorted(tuple(v.shape) for v in constants.trainable_variables) == [(1,), (4,)]
+  assert sorted(tuple(v.shape) for v in constants.trainable_variables) == [
+      (1,), (4,), (4, 4)]
   pooled = [np.random.RandomState(0).normal(size=(3, 4)).astype(np.float32)]
   _, lambdas = constants(pooled)
-  assert np.ptp(np.asarray(lambdas)) == 0  # the same for every sample
+  np.testing.assert_allclose(np.asarray(lambdas), np.full((3, 1), np.log(2.0)),
+                             rtol=1e-6)
+  constants.where_biases[0].assign([0.1])
+  np.testing.assert_allclose(np.asarray(constants(pooled)[1]),
+                             np.full((3, 1), np.log1p(np.e)), rtol=1e-6)
 
 
 def test_neutral_where_init_starts_every_pair_at_exactly_one():

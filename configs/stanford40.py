@@ -1,0 +1,25 @@
+"""Table 1's Stanford40 (actions) column: ImageNet ResNet-34 -> ResNet-18.
+
+Not in TFDS: unpack Stanford40_JPEGImages.zip (JPEGImages/) and
+Stanford40_ImageSplits.zip (ImageSplits/<action>_train.txt, _test.txt: 100
+training images per class) into one folder. Validation: 10 per class (10 %,
+as mit67.py).
+
+  python main.py --config=configs/stanford40.py --workdir=runs/stanford40 \
+      --config.data.path=/data/Stanford40
+
+The paper reports 63.08 % (L2T-ww) and 36.93 % (scratch).
+"""
+from configs import cub200
+
+
+def get_config():
+  config = cub200.get_config()
+  config.data.source = "lists"
+  config.data.name = "stanford40"
+  config.data.path = "Stanford40"
+  config.data.image_dir = "JPEGImages"
+  config.data.split_lists = {"train": "ImageSplits/*_train.txt",
+                             "test": "ImageSplits/*_test.txt"}
+  config.data.val_per_class = 10
+  return config
