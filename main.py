@@ -54,13 +54,36 @@ def _parse_flags(argv):
   """absl's flag parsing, with one error line when the --config file cannot run."""
   try:
     return flags.FLAGS(argv)
-  except flags.Error:
-    raise  # absl prints the usage
-  except Exception as e:  # pylint: disable=broad-except
-    print(f"error: cannot load the --config file ({type(e).__name__}: {e}). Fix: "
-          "it must be valid Python defining get_config() that returns an "
-          "ml_collections.ConfigDict (see configs/quickstart.py)", file=sys.stderr)
+  except flags.Error as e:  # a bad flag value, an unknown flag or field
+    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+    where = lines[0].split(": Error whilst parsing")[0].rstrip(".")
+    cause = f" ({lines[-1]})" if len(lines) > 1 else ""
+    print(f"error: {where}{cause}. Fix: correct that flag (python main.py "
+          "--helpfull lists the flags; configs/common.py the config fields)",
+          file=sys.stderr)
     sys.exit(2)
+  except (AttributeError, KeyError) as e:
+    text = str(e.args[0]) if e.args else str(e)
+    fields = {name for arg in argv if arg.startswith("--config.")
+              for name in arg.split("=")[0][len("--config."):].split(".")}
+    if not any(name in text for name in fields):  # raised inside get_config()
+      _config_file_error(e)
+    text = " ".join(text.replace("\\n", " ").replace("\\", "").replace("'", "").split())
+    print(f"error: an override names no config field ({text}). Fix: use the "
+          "fields of configs/common.py, e.g. --config.train.epochs=5", file=sys.stderr)
+    sys.exit(2)
+  except Exception as e:  # pylint: disable=broad-except
+    _config_file_error(e)
+
+
+def _config_file_error(e: Exception):
+  lines = [l.strip() for l in str(e).splitlines() if l.strip()] or [""]
+  cause = lines[-1] if lines[-1].startswith(type(e).__name__) else (
+      f"{type(e).__name__}: {lines[-1]}")
+  print(f"error: cannot load the --config file ({cause}). Fix: "
+        "it must be valid Python defining get_config() that returns an "
+        "ml_collections.ConfigDict (see configs/quickstart.py)", file=sys.stderr)
+  sys.exit(2)
 
 
 def _train() -> None:

@@ -4,7 +4,8 @@
   python -m l2t_tf.bench --jit=off --steps=10 --methods=scratch,l2t_ww
 
 ResNet-32 source, VGG-9 target, 32x32 inputs, batch 64, all-to-all pairs (15),
-T = 2 by default. Each (method, XLA, determinism) runs in its own process, so
+T = 2 by default; `--setup=224` times the paper's ImageNet setup (ResNet-34
+source, ResNet-18 target, 224x224, 16 pairs). Each (method, XLA, determinism) runs in its own process, so
 its peak RSS is its own; the process builds the model `main.py` would build
 (methods.build_model), compiles `train_step` as `fit` does, warms up for 2
 steps and times `--steps` more. The input pipeline row times the quickstart's
@@ -23,10 +24,14 @@ import time
 from absl import app, flags
 import numpy as np
 
+# The paper's two setups: (source, target, image size).
+SETUPS = {"32": ("resnet32", "vgg9", 32), "224": ("resnet34", "resnet18", 224)}
+_SETUP = flags.DEFINE_enum("setup", "32", list(SETUPS), "32: ResNet-32 -> VGG-9 "
+                           "at 32x32; 224: ResNet-34 -> ResNet-18 at 224x224.")
 _BATCH = flags.DEFINE_integer("batch", 64, "Batch size.")
-_WIDTH = flags.DEFINE_float("width", 1.0, "Width multiplier of the target (VGG-9).")
+_WIDTH = flags.DEFINE_float("width", 1.0, "Width multiplier of the target.")
 _SOURCE_WIDTH = flags.DEFINE_float("source_width", 1.0,
-                                   "Width multiplier of the source (ResNet-32).")
+                                   "Width multiplier of the source.")
 _STEPS = flags.DEFINE_integer("steps", 10, "Timed steps (after 2 warm-up steps).")
 _JIT = flags.DEFINE_list("jit", ["off", "on"], "XLA settings to time.")
 _METHODS = flags.DEFINE_list("methods", ["scratch", "fm", "l2t_ww"], "Methods.")
@@ -63,21 +68,23 @@ def time_method(method: str, jit: bool, deterministic: bool) -> dict:
   from l2t_tf.models import backbones  # pylint: disable=g-import-not-at-top
   if deterministic:
     tf.config.experimental.enable_op_determinism()
+  source_name, target_name, size = SETUPS[_SETUP.value]
   config = common.get_base_config()
   config.method = method
+  config.model.name = target_name
   config.model.width = _WIDTH.value
   config.transfer.inner_steps = _INNER.value
   config.transfer.matching = _MATCHING.value
   config.transfer.first_order = _FIRST_ORDER.value
   rng = np.random.RandomState(0)
-  images = tf.constant(rng.normal(size=(_BATCH.value, 32, 32, 3)), tf.float32)
+  images = tf.constant(rng.normal(size=(_BATCH.value, size, size, 3)), tf.float32)
   labels = tf.constant(rng.randint(0, 10, _BATCH.value))
   with tempfile.TemporaryDirectory() as folder:
     config.transfer.source_paths = (f"{folder}/source.keras",)
-    backbones.BACKBONES["resnet32"](num_classes=200, input_shape=(32, 32, 3),
-                                    width=_SOURCE_WIDTH.value).save(
-                                        config.transfer.source_paths[0])
-    model, _ = methods.build_model(config, 10, (32, 32, 3), steps_per_epoch=100,
+    backbones.BACKBONES[source_name](num_classes=200, input_shape=(size, size, 3),
+                                     width=_SOURCE_WIDTH.value).save(
+                                         config.transfer.source_paths[0])
+    model, _ = methods.build_model(config, 10, (size, size, 3), steps_per_epoch=100,
                                    jit_compile=jit)
   step = tf.function(model.train_step, jit_compile=jit)
   times = []
@@ -150,8 +157,9 @@ def main(argv):
 
 
 def _print_table(rows: list[dict]) -> None:
-  print(f"\nbatch {_BATCH.value}, target VGG-9 width {_WIDTH.value}, source "
-        f"ResNet-32 width {_SOURCE_WIDTH.value}, {_MATCHING.value}, "
+  source, target, size = SETUPS[_SETUP.value]
+  print(f"\nbatch {_BATCH.value} at {size}x{size}, target {target} width "
+        f"{_WIDTH.value}, source {source} width {_SOURCE_WIDTH.value}, {_MATCHING.value}, "
         f"T={_INNER.value}, first_order={_FIRST_ORDER.value}, "
         f"{_STEPS.value} timed steps")
   print(f"{'method':>8} {'xla':>4} {'determ':>6} {'median s':>9} {'min s':>7} "

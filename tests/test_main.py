@@ -294,6 +294,26 @@ def test_a_broken_config_file_is_one_line(tmp_path, content, message):
   assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("args,message", [
+    (["--config=configs/quickstart.py", "--mode=bogus"], "value should be one of"),
+    (["--config=configs/quickstart.py", "--config.train.epochs=abc"],
+     "--config.train.epochs=abc: invalid literal"),
+    (["--config=configs/quickstart.py", "--config.train.epochz=3"],
+     'no config field (epochz Did you mean "epochs"'),
+    (["--config=configs/paper_table1.py:cub"], "unknown dataset 'cub'"),
+])
+def test_a_bad_flag_is_one_line(tmp_path, args, message):
+  """Flag values absl or ml_collections reject: one line, not a traceback."""
+  result = subprocess.run([sys.executable, os.path.join(cli.ROOT, "main.py"), *args,
+                           f"--workdir={tmp_path / 'run'}"],
+                          capture_output=True, text=True, cwd=cli.ROOT, env=cli.env(),
+                          timeout=300)
+  assert result.returncode == 2
+  assert result.stderr.strip().splitlines() == cli.error_lines(result), result.stderr
+  assert len(cli.error_lines(result)) == 1 and message in result.stderr
+  assert "Fix:" in result.stderr and not (tmp_path / "run").exists()
+
+
 def test_ctrl_c_says_how_to_resume(tmp_path):
   process = subprocess.Popen(
       cli.command("--config.method=scratch", "--config.train.epochs=50",
