@@ -63,6 +63,12 @@ def _parse_flags(argv):
           file=sys.stderr)
     sys.exit(2)
   except (AttributeError, KeyError) as e:
+    from l2t_tf import workdir  # pylint: disable=g-import-not-at-top
+    for old, new in workdir.RENAMED.items():
+      if any(arg.startswith(f"--config.{old}=") for arg in argv):
+        print(f"error: config field {old} is now {new}. Fix: pass --config.{new}=... "
+              "instead", file=sys.stderr)
+        sys.exit(2)
     text = str(e.args[0]) if e.args else str(e)
     fields = {name for arg in argv if arg.startswith("--config.")
               for name in arg.split("=")[0][len("--config."):].split(".")}
@@ -80,6 +86,11 @@ def _config_file_error(e: Exception):
   lines = [l.strip() for l in str(e).splitlines() if l.strip()] or [""]
   cause = lines[-1] if lines[-1].startswith(type(e).__name__) else (
       f"{type(e).__name__}: {lines[-1]}")
+  from l2t_tf import workdir  # pylint: disable=g-import-not-at-top
+  renamed = [f"{old} is now {new}" for old, new in workdir.RENAMED.items()
+             if f"'{old.rsplit('.', 1)[1]}'" in cause]
+  if renamed:
+    cause += f"; {', '.join(renamed)}"
   print(f"error: cannot load the --config file ({cause}). Fix: "
         "it must be valid Python defining get_config() that returns an "
         "ml_collections.ConfigDict (see configs/quickstart.py)", file=sys.stderr)

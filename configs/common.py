@@ -20,7 +20,9 @@ def paper_dataset(name: str) -> ml_collections.ConfigDict:
 def data_defaults() -> ml_collections.ConfigDict:
   """Where the images come from and how they are split and preprocessed."""
   data = ml_collections.ConfigDict()
-  data.source = "tfds"        # tfds | folder | lists | idx | embedded | digits
+  # How the images are read (l2t_tf/data/sources.py; was `data.source`):
+  # tfds | folder | lists | idx | embedded | digits | garments_digits.
+  data.loader = "tfds"
   data.name = ""              # TFDS name
   data.path = ""              # folder root, list-file dataset root or IDX directory
   # source 'lists': split -> list-file pattern under data.path, images under
@@ -120,8 +122,13 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.l2tl.reward = "accuracy"    # accuracy | auc (mean one-vs-rest)
   config.l2tl.batch_multiplier = 5   # M_S
   config.l2tl.source_batch_size = 0  # B_S (0: train.batch_size, B_T)
-  config.l2tl.policy_batch_size = 1024  # B_P, validation images per reward
+  # B_P, validation images per reward; 0: the whole validation set, the same
+  # images every step (the paper's 1024 assumes a validation set that large).
+  config.l2tl.policy_batch_size = 0
   config.l2tl.pretrain_steps = 0     # N_S source-only steps (0: g pretrained)
+  # separate: target and source batches normalised on their own, the moving
+  # statistics the target's (footnote 2); shared: one mixed pass (control).
+  config.l2tl.batch_norm = "separate"
   config.l2tl.steps_per_epoch = 0    # 0: one pass over the target training set
 
   # An experiment grid (l2t_tf/grid.py): set `variants` to run one.

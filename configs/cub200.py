@@ -19,7 +19,7 @@ IMAGENET_RESNET34 = "sources/resnet34_imagenet.keras"
 def get_config():
   config = common.get_base_config()
   config.method = "l2t_ww"
-  config.data.source = "tfds"
+  config.data.loader = "tfds"
   config.data.name = "caltech_birds2011"
   config.data.val_per_class = 5
   config.data.image_size = 224

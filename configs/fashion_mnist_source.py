@@ -7,7 +7,7 @@ l2t_tf/assets/source_resnet32_fmnist_0-4.keras:
   python main.py --config=configs/fashion_mnist_source.py --workdir=/tmp/src
   cp /tmp/src/model.keras l2t_tf/assets/source_resnet32_fmnist_0-4.keras
 
-Without the Debian package, --config.data.source=embedded trains on the
+Without the Debian package, --config.data.loader=embedded trains on the
 embedded subset (300 images per class) instead.
 """
 from configs import common
@@ -16,7 +16,7 @@ from configs import common
 def get_config():
   config = common.get_base_config()
   config.method = "scratch"
-  config.data.source = "idx"
+  config.data.loader = "idx"
   config.data.path = "/usr/share/datasets/fashion-mnist"
   config.data.classes = (0, 1, 2, 3, 4)
   config.data.val_per_class = 500

@@ -31,7 +31,7 @@ def get_config():
   config = quickstart.get_config()
   config.method = "scratch"
   config.compare = ()
-  config.data.source = "idx"
+  config.data.loader = "idx"
   config.data.path = "/usr/share/datasets/fashion-mnist"
   config.train.verbose = 0
   config.export.enabled = False

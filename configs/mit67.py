@@ -15,7 +15,7 @@ from configs import cub200
 
 def get_config():
   config = cub200.get_config()
-  config.data.source = "lists"
+  config.data.loader = "lists"
   config.data.name = "mit67"
   config.data.path = "mit67"
   config.data.image_dir = "Images"

@@ -18,7 +18,7 @@ def get_config():
   config = common.get_base_config()
   config.method = ""
   config.compare = ("scratch", "l2t_ww")
-  config.data.source = "embedded"
+  config.data.loader = "embedded"
   config.data.classes = (5, 6, 7, 8, 9)
   config.data.images_per_class = 50
   config.data.val_per_class = 50

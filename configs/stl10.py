@@ -21,7 +21,7 @@ AUTHORS_SOURCE = str(l2t_tf.ASSETS / convert.AUTHORS_SOURCE)
 def get_config():
   config = common.get_base_config()
   config.method = "l2t_ww"
-  config.data.source = "tfds"
+  config.data.loader = "tfds"
   config.data.name = "stl10"
   config.data.val_per_class = 50
   config.data.image_size = 32

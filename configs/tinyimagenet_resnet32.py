@@ -17,7 +17,7 @@ from configs import common
 def get_config():
   config = common.get_base_config()
   config.method = "scratch"
-  config.data.source = "folder"
+  config.data.loader = "folder"
   config.data.path = "tiny-imagenet-200"
   config.data.test_split = "val"
   config.data.val_per_class = 10

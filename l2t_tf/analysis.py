@@ -1,4 +1,6 @@
 """What the meta-networks learned, measured on data: lambda, channel weights, saliency."""
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -83,7 +85,7 @@ def saliency(model, images, uniform: bool) -> np.ndarray:
     channel_weights = [tf.stop_gradient(w) for w in channel_weights]
     if uniform:
       channel_weights = [tf.ones_like(w) / w.shape[-1] for w in channel_weights]
-    _, *regressed = model.student(images, training=False)
+    _, *regressed = model.with_regressors(images, training=False)
     loss, _ = losses.weighted_feature_matching(
         regressed, source_maps, channel_weights, tf.stop_gradient(pair_weights),
         model.beta)
@@ -107,6 +109,68 @@ def source_class_ranking(class_policy, class_names) -> dict:
                    "most_likely_weight": float(values[probabilities[c].argmax()])}
                   for rank, c in enumerate(order)],
   }
+
+
+def policy_signal(sums: dict) -> dict:
+  """The reward's noise and REINFORCE's signal from a trainer's `signal` sums.
+
+  Per source class: the Pearson correlation over the policy steps of the
+  lambda applied to that class with the advantage, and its t statistic
+  (r sqrt(n - 2) / sqrt(1 - r^2); |t| > 2 is unlikely by chance). None where
+  lambda did not vary (uniform weights) or there are fewer than 3 steps.
+  """
+  n = float(sums["count"])
+  if n < 1:
+    return {"steps": 0}
+  def mean_std(total, squares):
+    mean = np.asarray(total) / n
+    return mean, np.sqrt(np.maximum(np.asarray(squares) / n - mean ** 2, 0.0))
+  reward, reward_std = mean_std(sums["reward"], sums["reward_sq"])
+  advantage, advantage_std = mean_std(sums["advantage"], sums["advantage_sq"])
+  lam, lam_std = mean_std(sums["lambda"], sums["lambda_sq"])
+  covariance = np.asarray(sums["lambda_advantage"]) / n - lam * advantage
+  correlations, t_values = [], []
+  for c in range(lam.size):
+    if n < 3 or lam_std[c] < 1e-9 or advantage_std < 1e-9:
+      correlations.append(None)
+      t_values.append(None)
+      continue
+    r = float(np.clip(covariance[c] / (lam_std[c] * advantage_std), -0.999999, 0.999999))
+    correlations.append(r)
+    t_values.append(r * math.sqrt(n - 2) / math.sqrt(1 - r * r))
+  return {"steps": int(n), "reward_mean": float(reward), "reward_std": float(reward_std),
+          "advantage_mean": float(advantage), "advantage_std": float(advantage_std),
+          "lambda_advantage_correlation": correlations, "lambda_advantage_t": t_values,
+          "significant_classes": int(sum(abs(t) > 2 for t in t_values if t is not None))}
+
+
+# L2TL's known answer (issue #14): of the top-10 source classes by E[lambda],
+# how many must be the related group (digits) to say the policy found them.
+L2TL_TOP = 10
+L2TL_RELATED_MIN = 6
+
+
+def l2tl_known_answer(trace: dict, class_names, related: str = "digit:") -> dict:
+  """Verdict from a `policy_trace.json`: are the related classes ranked first?
+
+  Mean E[lambda] of the related and the other classes at the start and the
+  end, the related count among the final top L2TL_TOP (passes at
+  L2TL_RELATED_MIN or more), and the epochs' significant-class counts.
+  """
+  epochs = sorted(trace, key=int)
+  start = np.asarray(trace[epochs[0]]["expected_lambda"])
+  end = np.asarray(trace[epochs[-1]]["expected_lambda"])
+  is_related = np.asarray([str(n).startswith(related) for n in class_names])
+  top = np.argsort(-end, kind="stable")[:L2TL_TOP]
+  count = int(is_related[top].sum())
+  significant = [trace[e].get("significant_classes") for e in epochs[1:]]
+  return {"related_start": float(start[is_related].mean()),
+          "related_end": float(end[is_related].mean()),
+          "other_start": float(start[~is_related].mean()),
+          "other_end": float(end[~is_related].mean()),
+          "related_in_top": count, "top": L2TL_TOP,
+          "significant_classes_per_epoch": [s for s in significant if s is not None],
+          "passed": count >= L2TL_RELATED_MIN}
 
 
 # Known-answer verdicts (issue #13): how far below the real source a decoy's

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from l2t_tf import analysis, checkpoints
 from l2t_tf import workdir as workdir_lib
+from l2t_tf.trainers import common
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
@@ -187,6 +188,53 @@ class MetaSummaries(keras.callbacks.Callback):
     workdir_lib.write_json(self.workdir, workdir_lib.META_TRACE, self.trace)
 
 
+class PolicyTrace(keras.callbacks.Callback):
+  """What L2TL's policy learned and the signal it learned from, per epoch.
+
+  `<workdir>/policy_trace.json` holds, under "0", the policy before its first
+  step (E[lambda] per source class, E[alpha_s]), and per epoch the same after
+  it with `analysis.policy_signal` of the epoch's policy steps (the reward's
+  mean and spread, the advantage, each class's lambda-advantage correlation
+  and its t). TensorBoard gets the scalars. The trainer's sums are reset at
+  each epoch's start.
+  """
+
+  def __init__(self, log_dir: str, workdir: str):
+    super().__init__()
+    self.workdir = workdir
+    self.writer = tf.summary.create_file_writer(log_dir)
+    self.trace: dict = {}
+
+  def _policy(self) -> dict:
+    policy = self.model.policy
+    return {"expected_lambda": [float(v) for v in policy.expected_class_weights()],
+            "expected_alpha": float(policy.expected_alpha())}
+
+  def on_train_begin(self, logs=None):
+    self.trace = workdir_lib.read_json(self.workdir, workdir_lib.POLICY_TRACE) or {}
+    if "0" not in self.trace:
+      self.trace["0"] = dict(self._policy(), steps=0)
+
+  def on_epoch_begin(self, epoch, logs=None):
+    for variable in self.model.signal.values():
+      variable.assign(tf.zeros_like(variable))
+
+  def on_epoch_end(self, epoch, logs=None):
+    sums = {name: v.numpy() for name, v in self.model.signal.items()}
+    entry = dict(self._policy(), **analysis.policy_signal(sums))
+    entry["steps"] = (self.params or {}).get("steps") or entry.get("steps", 0)
+    with self.writer.as_default(step=epoch):
+      for name in ("reward_mean", "reward_std", "advantage_mean", "advantage_std",
+                   "significant_classes", "expected_alpha"):
+        if name in entry:
+          tf.summary.scalar(f"policy/{name}", entry[name])
+      tf.summary.histogram("policy/expected_lambda", entry["expected_lambda"])
+    self.writer.flush()
+    self.trace = {k: v for k, v in self.trace.items() if int(k) < epoch + 1}
+    self.trace[str(epoch + 1)] = entry
+    workdir_lib.write_json(self.workdir, workdir_lib.POLICY_TRACE, self.trace)
+
+
 class ChanceWarning(keras.callbacks.Callback):
   """Warns once when training accuracy stays near chance: a run that will not recover.
 
@@ -207,7 +255,7 @@ class ChanceWarning(keras.callbacks.Callback):
 
   def on_epoch_end(self, epoch, logs=None):
     accuracy = (logs or {}).get("accuracy")
-    if accuracy is None or self.warnings:
+    if accuracy is None or self.warnings or not common.hooks(self.model).trains_target():
       return
     self.recent = (self.recent + [float(accuracy)])[-self.patience:]
     if len(self.recent) == self.patience and max(self.recent) < self.threshold:

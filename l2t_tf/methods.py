@@ -11,7 +11,7 @@ from l2t_tf.errors import UserError
 from l2t_tf.models import backbones, known_answer, layers
 from l2t_tf.trainers.classic import HandCrafted
 from l2t_tf.trainers.l2t_ww import SCHEMES, LearnedTransfer
-from l2t_tf.trainers.l2tl import POLICIES, JointTransfer
+from l2t_tf.trainers.l2tl import BATCH_NORMS, POLICIES, JointTransfer
 from l2t_tf.transfer import policy as policy_lib
 from l2t_tf.transfer import pairs as pairs_lib
 from l2t_tf.transfer.meta_networks import (KINDS, WHERE_ACTIVATIONS, WHERE_INITS,
@@ -69,7 +69,7 @@ def _points(model: keras.Model, network: int) -> list[pairs_lib.Point]:
   return pairs_lib.points(backbones.feature_shapes(model), network)
 
 
-def build_student(target: keras.Model, pairs,
+def build_with_regressors(target: keras.Model, pairs,
                   recipe: layers.Recipe = layers.Recipe()) -> keras.Model:
   """x -> [logits, r(T^n(x)) per pair]: the target plus 1x1-conv regressors."""
   outputs = [target.output]
@@ -78,7 +78,7 @@ def build_student(target: keras.Model, pairs,
     regressor = recipe.regressor(pair.source.shape[-1], pair.target.shape[-1],
                                  name=f"regressor_{i}_{pair.label}")
     outputs.append(regressor(feature))
-  return keras.Model(target.input, outputs, name="student")
+  return keras.Model(target.input, outputs, name="target_with_regressors")
 
 
 def build_transfer(config, target: keras.Model, calibration_images=None,
@@ -129,8 +129,9 @@ def build_transfer(config, target: keras.Model, calibration_images=None,
                       where_activation=transfer.where_activation,
                       name="meta_networks")
   extractors = [backbones.feature_extractor(source) for source in sources]
-  student = build_student(target, pairs, layers.recipe_from_config(config.model))
-  return LearnedTransfer(target, student, extractors, pairs,
+  with_regressors = build_with_regressors(target, pairs,
+                                         layers.recipe_from_config(config.model))
+  return LearnedTransfer(target, with_regressors, extractors, pairs,
                          meta, beta=transfer.beta, inner_steps=transfer.inner_steps,
                          scheme=transfer.scheme, meta_every=transfer.meta_every,
                          meta_start=round(transfer.get("meta_start_epoch", 0)
@@ -189,11 +190,16 @@ def build_l2tl(config, num_classes: int, input_shape,
   """The JointTransfer trainer: a target g + h_T plus a source head h_S on g.
 
   With `transfer.source_paths`, g and h_S start from that pretrained source
-  network (its classifier is h_S when it has the source data's classes).
+  network (its classifier is h_S when it has the source data's classes); a
+  `keras:<Application>` model with pretrained weights gives its own
+  classifier as h_S the same way.
   """
   l2tl = config.l2tl
   if l2tl.policy not in POLICIES:
     raise UserError(f"unknown l2tl.policy '{l2tl.policy}'", f"use one of {POLICIES}")
+  if l2tl.batch_norm not in BATCH_NORMS:
+    raise UserError(f"unknown l2tl.batch_norm '{l2tl.batch_norm}'",
+                    f"use one of {BATCH_NORMS}")
   if l2tl.reward not in policy_lib.REWARDS:
     raise UserError(f"unknown l2tl.reward '{l2tl.reward}'",
                     f"use one of {list(policy_lib.REWARDS)}")
@@ -219,6 +225,13 @@ def build_l2tl(config, num_classes: int, input_shape,
       head = source.layers[-1]
   else:
     target = backbones.build_backbone(config.model, num_classes, input_shape)
+    application = config.model.name.removeprefix("keras:")
+    if application != config.model.name and config.model.get("weights"):
+      # A pretrained application's own classifier is h_S when the source data
+      # is what it was trained on (ImageNet's 1,000 classes, in TFDS's order).
+      classifier = backbones.pretrained_classifier(application, config.model.weights)
+      if classifier.units == source_classes:
+        head = classifier
   features = target.layers[-1].input  # what the target's classifier sees
   source_logits = (head or keras.layers.Dense(source_classes, name="source_logits"))(
       features)
@@ -231,7 +244,7 @@ def build_l2tl(config, num_classes: int, input_shape,
       source_batch_size=l2tl_source_batch_size(config),
       reward=l2tl.reward, baseline_decay=l2tl.baseline_decay,
       entropy_weight=l2tl.entropy_weight, pretrain_steps=l2tl.pretrain_steps,
-      seed=config.seed)
+      seed=config.seed, batch_norm=l2tl.batch_norm)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -273,7 +286,7 @@ def _build_handcrafted(request: Request) -> tuple[keras.Model, keras.Model]:
   model = build_handcrafted(request.config, target)
   optimizer = request.optimizer()
   model.compile(optimizer=optimizer, jit_compile=request.jit_compile)
-  optimizer.build(model.student.trainable_variables)
+  optimizer.build(model.with_regressors.trainable_variables)
   return model, target
 
 

@@ -189,6 +189,39 @@ def source_class_weights(ranking: dict, top: int = 30):
   return figure
 
 
+def policy_over_training(trace: dict, class_names, shown: int = 20):
+  """L2TL: E[lambda(y)] of each source class against the training step.
+
+  `trace` is `policy_trace.json`; its entry "0" (the start, before any policy
+  step) is drawn at step 0 with hollow markers. Classes named "group:name"
+  (the known-answer source) are coloured by group. With more than `shown`
+  classes, only the highest and lowest halves at the end are drawn.
+  """
+  epochs = sorted(trace, key=int)
+  steps = np.cumsum([trace[e].get("steps", 0) if e != "0" else 0 for e in epochs])
+  values = np.asarray([trace[e]["expected_lambda"] for e in epochs])  # [epochs, classes]
+  order = np.argsort(-values[-1], kind="stable")
+  classes = list(order) if len(order) <= shown else (
+      list(order[:shown // 2]) + list(order[-shown // 2:]))
+  groups = sorted({str(class_names[c]).split(":")[0] for c in classes
+                   if ":" in str(class_names[c])})
+  colours = dict(zip(groups, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+  figure, ax = plt.subplots(figsize=(7, 4))
+  for c in classes:
+    name = str(class_names[c])
+    group = name.split(":")[0] if ":" in name else None
+    ax.plot(steps, values[:, c], color=colours.get(group), linewidth=1,
+            label=group if group and group not in ax.get_legend_handles_labels()[1]
+            else (None if group else name))
+    ax.plot([0], [values[0, c]], marker="o", fillstyle="none", color=colours.get(group))
+  ax.set_xlabel("training step (o: the start, before any policy step)")
+  ax.set_ylabel("E[lambda(y)]")
+  ax.set_ylim(0, 1)
+  ax.legend(fontsize=7, ncol=2)
+  ax.set_title("L2TL: expected source-class weight over training")
+  return figure
+
+
 def noise_mass(what: dict):
   """Per pair of a `noisy:` source, w's mass on the noise channels at the start
   and at the end (`analysis.known_answer_summary(...)["what"]`)."""

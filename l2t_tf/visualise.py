@@ -53,7 +53,8 @@ def load(workdir: str):
   if not os.path.exists(path):
     raise UserError(f"{workdir} has no {workdir_lib.CONFIG}, so it holds no run",
                     "pass the --workdir of a training run")
-  config = ml_collections.ConfigDict(workdir_lib.read_json(workdir, workdir_lib.CONFIG))
+  config = ml_collections.ConfigDict(workdir_lib.upgrade_config(
+      workdir_lib.read_json(workdir, workdir_lib.CONFIG)))
   if config.method == "l2tl":
     raise UserError(f"{workdir} ran l2tl, whose figure is written when training "
                     "ends (plots/source_class_weights.png)",

@@ -15,9 +15,29 @@ LOCK = ".lock"  # {"pid", "host", "started"} of the process writing the workdir
 CONFIG = "config.json"
 META_INIT = "meta_init.json"  # lambda and w statistics at step 0
 META_TRACE = "meta_trace.json"  # per epoch and pair: lambda, meta-gradients
+POLICY_TRACE = "policy_trace.json"  # L2TL, per epoch: E[lambda], reward, signal
 # Config fields a resumed run may change: they do not change what is computed.
 RESUMABLE_CHANGES = ("train.verbose", "train.jit_compile", "train.strategy",
                      "export.", "checkpoint.keep", "grid.")
+
+
+# Config fields renamed since 0.1 (old dotted name -> new): a saved config.json
+# that has the old name is read as if it had the new one.
+RENAMED = {"data.source": "data.loader",
+           "l2tl.source_data.source": "l2tl.source_data.loader"}
+
+
+def upgrade_config(config: dict) -> dict:
+  """A saved config with RENAMED fields under their new names (a copy)."""
+  config = json.loads(json.dumps(config))
+  for old, new in RENAMED.items():
+    *parents, leaf = old.split(".")
+    node = config
+    for parent in parents:
+      node = node.get(parent) if isinstance(node, dict) else None
+    if isinstance(node, dict) and leaf in node:
+      node[new.rsplit(".", 1)[1]] = node.pop(leaf)
+  return config
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:
@@ -36,7 +56,7 @@ def config_differences(saved: dict, current: dict) -> list[str]:
   A field the saved config lacks was added to l2t_tf after that run, whose
   default reproduces what the run did, so it is no difference.
   """
-  saved, current = _flatten(saved), _flatten(current)
+  saved, current = _flatten(upgrade_config(saved)), _flatten(current)
   unused = _unused_sections(saved.get("method"))
   return sorted(k for k in saved
                 if saved[k] != current.get(k)

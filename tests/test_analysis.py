@@ -48,3 +48,40 @@ def test_known_answer_what_is_the_mass_on_the_second_half():
   assert what["mean_start"] == pytest.approx(0.5)
   assert what["mean_end"] == pytest.approx(0.35) and what["passed"]
   assert np.isclose(analysis.NOISE_MASS_MAX, 0.4)
+
+
+def test_policy_signal_is_the_pearson_correlation_and_its_t():
+  rng = np.random.default_rng(0)
+  steps, classes = 40, 3
+  lam = rng.integers(0, 11, size=(steps, classes)) / 10
+  lam[:, 2] = 1.0  # uniform weights: no variation, no correlation
+  reward = rng.normal(0.5, 0.1, steps) + 0.3 * lam[:, 0]
+  advantage = reward - 0.5
+  sums = {"count": steps, "reward": reward.sum(), "reward_sq": (reward ** 2).sum(),
+          "advantage": advantage.sum(), "advantage_sq": (advantage ** 2).sum(),
+          "lambda": lam.sum(0), "lambda_sq": (lam ** 2).sum(0),
+          "lambda_advantage": (lam * advantage[:, None]).sum(0)}
+  signal = analysis.policy_signal(sums)
+  for c in (0, 1):
+    r = np.corrcoef(lam[:, c], advantage)[0, 1]
+    assert signal["lambda_advantage_correlation"][c] == pytest.approx(r, rel=1e-6)
+    assert signal["lambda_advantage_t"][c] == pytest.approx(
+        r * np.sqrt(steps - 2) / np.sqrt(1 - r * r), rel=1e-6)
+  assert signal["lambda_advantage_correlation"][2] is None
+  assert signal["reward_std"] == pytest.approx(reward.std(), rel=1e-6)
+  assert signal["significant_classes"] == 1  # class 0 drives the reward
+  assert analysis.policy_signal({**sums, "count": 0}) == {"steps": 0}
+
+
+def test_l2tl_known_answer_counts_the_related_classes_at_the_top():
+  names = [f"garment:{i}" for i in range(10)] + [f"digit:{i}" for i in range(10)]
+  start = [0.5] * 20
+  end = [0.4] * 10 + [0.6] * 7 + [0.3] * 3  # 7 digits above every garment
+  trace = {"0": {"expected_lambda": start},
+           "1": {"expected_lambda": end, "significant_classes": 2}}
+  verdict = analysis.l2tl_known_answer(trace, names)
+  assert verdict["related_in_top"] == 7 and verdict["passed"]
+  assert verdict["related_end"] == pytest.approx((7 * 0.6 + 3 * 0.3) / 10)
+  assert verdict["other_start"] == 0.5 and verdict["significant_classes_per_epoch"] == [2]
+  trace["1"]["expected_lambda"] = [0.6] * 10 + [0.4] * 10
+  assert not analysis.l2tl_known_answer(trace, names)["passed"]

@@ -37,6 +37,7 @@ CASES = {
                             "meta_start_epoch must be >= 0"),
     "meta beta_2 of 1": ({"method": "l2t_ww", "transfer.meta_beta_2": 1.0},
                          "meta_beta_2 must be in"),
+    "a 0.1 config's data.source": ({"data.source": "idx"}, "is now data.loader"),
 }
 
 
@@ -76,7 +77,7 @@ def test_idx_images_and_labels_of_different_lengths_are_refused(tmp_path):
                rng.integers(0, 255, (n_images, 28, 28)))
     _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz",
                np.arange(n_labels) % 10)
-  config = _config({"data.source": "idx", "data.path": str(tmp_path),
+  config = _config({"data.loader": "idx", "data.path": str(tmp_path),
                     "data.images_per_class": 1, "data.val_per_class": 1})
   with pytest.raises(UserError, match="60 images but 40 labels"):
     train.run(config, str(tmp_path / "run"))
@@ -118,7 +119,7 @@ def test_a_folder_with_one_class_is_refused(tmp_path):
     for i in range(4):
       (folder / f"{i}.png").write_bytes(
           tf.io.encode_png(np.zeros((8, 8, 3), np.uint8)).numpy())
-  config = _config({"data.source": "folder", "data.path": str(tmp_path / "data"),
+  config = _config({"data.loader": "folder", "data.path": str(tmp_path / "data"),
                     "data.classes": (), "data.images_per_class": 0,
                     "data.val_per_class": 1})
   with pytest.raises(UserError, match="1 class: nothing to classify"):

@@ -119,7 +119,7 @@ def _workdir(kind, finished, tmp_path):
 
 
 # L2TL on the quickstart's target with the embedded subset as source dataset.
-L2TL = ["--config.method=l2tl", "--config.l2tl.source_data.source=embedded",
+L2TL = ["--config.method=l2tl", "--config.l2tl.source_data.loader=embedded",
         "--config.l2tl.source_data.classes=(0,1,2)"]
 L2TL_QUICKSTART = os.path.join(cli.ROOT, "configs/l2tl_quickstart.py")
 
@@ -142,6 +142,13 @@ def test_l2tl_quickstart_writes_results_and_the_source_class_ranking(tmp_path):
   assert {c["class"] for c in ranking["classes"]} == {"T-shirt/top", "Trouser",
                                                       "Pullover"}
   assert (tmp_path / "plots" / "source_class_weights.png").stat().st_size > 1000
+  # The policy before its first step, then per epoch with the signal it saw.
+  trace = json.loads((tmp_path / "policy_trace.json").read_text())
+  assert sorted(trace) == ["0", "1", "2"]
+  assert trace["0"]["expected_lambda"] == [0.5] * 3 and trace["0"]["steps"] == 0
+  assert trace["2"]["steps"] == 2 and len(trace["2"]["lambda_advantage_t"]) == 3
+  assert trace["1"]["expected_lambda"] == [0.5] * 3  # pre-training: no policy step
+  assert (tmp_path / "plots" / "policy_over_training.png").stat().st_size > 1000
   assert (tmp_path / "model.keras").exists()
 
 
@@ -150,12 +157,12 @@ BAD_INPUTS = {
     "unknown method": (["--config.method=magic"], "unknown method", "finished"),
     "unknown model": (["--config.method=scratch", "--config.model.name=resnet7"],
                       "unknown model", "finished"),
-    "unknown dataset source": (["--config.data.source=ftp"], "unknown data.source",
+    "unknown dataset source": (["--config.data.loader=ftp"], "unknown data.loader",
                                "finished"),
-    "missing data directory": (["--config.data.source=folder",
+    "missing data directory": (["--config.data.loader=folder",
                                 "--config.data.path=/nonexistent"],
                                "does not exist", "finished"),
-    "tfds offline": (["--config.data.source=tfds", "--config.data.name=cifar100",
+    "tfds offline": (["--config.data.loader=tfds", "--config.data.name=cifar100",
                       "--config.data.data_dir=/nonexistent"],
                      "TFDS could not load", "finished"),
     "zero batch size": (["--config.train.batch_size=0"], "batch_size", "finished"),
@@ -301,6 +308,8 @@ def test_a_broken_config_file_is_one_line(tmp_path, content, message):
     (["--config=configs/quickstart.py", "--config.train.epochz=3"],
      'no config field (epochz Did you mean "epochs"'),
     (["--config=configs/paper_table1.py:cub"], "unknown dataset 'cub'"),
+    (["--config=configs/quickstart.py", "--config.data.source=idx"],
+     "data.source is now data.loader"),
 ])
 def test_a_bad_flag_is_one_line(tmp_path, args, message):
   """Flag values absl or ml_collections reject: one line, not a traceback."""

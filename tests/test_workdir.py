@@ -75,3 +75,16 @@ def test_leftovers_of_a_killed_checkpoint_or_export_are_removed(tmp_path):
   assert [p.rsplit("/", 1)[1] for p in removed] == [".tmp-abc", ".tmp-def"]
   assert kept.exists() and (tmp_path / "export" / "target" / "1").exists()
   assert not (tmp_path / "checkpoints" / ".tmp-abc").exists()
+
+
+def test_a_run_saved_before_a_rename_still_matches_its_config():
+  """config.json of l2t_tf 0.1 says data.source; today's config data.loader."""
+  saved = {"method": "l2tl", "data": {"source": "digits", "name": ""},
+           "l2tl": {"source_data": {"source": "embedded"}}}
+  current = {"method": "l2tl", "data": {"loader": "digits", "name": ""},
+             "l2tl": {"source_data": {"loader": "embedded"}}}
+  assert workdir.config_differences(saved, current) == []
+  assert workdir.upgrade_config(saved)["data"] == {"loader": "digits", "name": ""}
+  assert saved["data"]["source"] == "digits"  # the saved dict is left alone
+  current["data"]["loader"] = "idx"
+  assert workdir.config_differences(saved, current) == ["data.loader"]

@@ -2,8 +2,10 @@
 
 An epoch is `l2tl.steps_per_epoch` steps (0: one pass over the target
 training set). The target stream, the source stream (batches of M_S * B_S,
-full batches only) and the validation stream (batches of B_P for the
-reward) repeat as long as needed.
+full batches only) and the validation stream for the reward repeat as long
+as needed. The reward's batch is the whole validation set, the same images
+every step, when `l2tl.policy_batch_size` is 0 (the default): a reward that
+moves only when the encoder does. B_P > 0 draws B_P of them, reshuffled.
 Each is a function of the global step, like `Datasets.train_from`, so a run
 resumed mid-epoch sees the batches the uninterrupted run saw.
 """
@@ -30,7 +32,11 @@ def _repeating(datasets: pipeline.Datasets, batch: int, full_batches: int):
 
 
 def _validation_stream(val: tf.data.Dataset, size: int, batch: int, seed: int):
-  """Global reward batches [first, first + count) of the validation set, reshuffled."""
+  """Global reward batches [first, first + count) of the validation set:
+  all of it every step (batch 0), or `batch` of it reshuffled."""
+  if not batch:
+    whole = val.unbatch().batch(size).cache()
+    return lambda first, count: whole.repeat().take(count)
   def stream(first: int, count: int) -> tf.data.Dataset:
     ds = val.unbatch().shuffle(size, seed=seed, reshuffle_each_iteration=True)
     ds = ds.repeat().skip(first * batch).batch(batch, drop_remainder=True)
@@ -41,14 +47,16 @@ def _validation_stream(val: tf.data.Dataset, size: int, batch: int, seed: int):
 def add_source(target: pipeline.Datasets, l2tl, source_batch_size: int,
                seed: int) -> tuple[pipeline.Datasets, list[str]]:
   """The target's Datasets with the joint training stream, and the source class names."""
-  for field in ("batch_multiplier", "policy_batch_size"):
-    if l2tl[field] < 1:
-      raise UserError(f"l2tl.{field} must be >= 1, got {l2tl[field]}",
-                      f"use e.g. --config.l2tl.{field}="
-                      f"{5 if field == 'batch_multiplier' else 128}")
+  if l2tl.batch_multiplier < 1:
+    raise UserError(f"l2tl.batch_multiplier must be >= 1, got {l2tl.batch_multiplier}",
+                    "use e.g. --config.l2tl.batch_multiplier=2")
   if not target.sizes["val"]:
     raise UserError("L2TL's reward needs a validation set, but data.val_per_class "
                     "is 0", "pass e.g. --config.data.val_per_class=30")
+  if not 0 <= l2tl.policy_batch_size <= target.sizes["val"]:
+    raise UserError(f"l2tl.policy_batch_size is {l2tl.policy_batch_size} but the "
+                    f"validation set has {target.sizes['val']} images",
+                    "use 0 (the whole validation set, every step) or a smaller B_P")
   batch = l2tl.batch_multiplier * source_batch_size
   source = pipeline.build_datasets(l2tl.source_data, batch, seed=seed)
   if source.input_shape != target.input_shape:

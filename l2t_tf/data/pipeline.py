@@ -103,6 +103,9 @@ def _train_stream(examples, indices, label_table, config, batch_size: int,
 
 def _check_data_config(config) -> None:
   """Refuses data settings that would train a broken model without an error."""
+  if "source" in config:  # a config file written for l2t_tf 0.1
+    raise UserError(f"data.source ('{config.source}') is now data.loader",
+                    f"write config.data.loader = '{config.source}' in the config file")
   for field in ("images_per_class", "val_per_class"):
     if config[field] < 0:
       raise UserError(f"data.{field} must be >= 0, got {config[field]}",

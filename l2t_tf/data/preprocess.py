@@ -7,7 +7,11 @@ import tensorflow as tf
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
-MODES = ("cifar", "imagenet")
+# cifar: 32x32 (resize, pad-and-crop); imagenet: 224x224-style crops (random
+# resized crop; resize and centre crop 87.5 %); both standardised with
+# ImageNet's mean and std. inception: imagenet's crops, scaled to [-1, 1] as
+# Inception-V3's ImageNet weights expect (keras.applications.inception_v3).
+MODES = ("cifar", "imagenet", "inception")
 
 
 def to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
@@ -22,8 +26,11 @@ def to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
   return image[..., :channels]
 
 
-def normalize(image: tf.Tensor) -> tf.Tensor:
-  """uint8 [0, 255] to float32 standardised with ImageNet's mean and std."""
+def normalize(image: tf.Tensor, mode: str = "cifar") -> tf.Tensor:
+  """uint8 [0, 255] to float32 standardised with ImageNet's mean and std
+  (or to [-1, 1] in the 'inception' mode)."""
+  if mode == "inception":
+    return tf.cast(image, tf.float32) / 127.5 - 1.0
   image = tf.cast(image, tf.float32) / 255.0
   channels = image.shape[-1]
   mean = tf.constant(MEAN[:channels] if channels == 3 else (sum(MEAN) / 3,))
@@ -55,7 +62,7 @@ def eval_image(image: tf.Tensor, mode: str, size: int, channels: int) -> tf.Tens
     image = resize_shorter_side(image, int(round(size * 256 / 224)))
     image = tf.image.resize_with_crop_or_pad(image, size, size)
   image = tf.ensure_shape(image, (size, size, channels))
-  return normalize(image)
+  return normalize(image, mode)
 
 
 def train_image(image: tf.Tensor, seed: tf.Tensor, mode: str, size: int,
@@ -77,4 +84,4 @@ def train_image(image: tf.Tensor, seed: tf.Tensor, mode: str, size: int,
     image = tf.cast(tf.image.resize(image, (size, size)), tf.uint8)
   image = tf.image.stateless_random_flip_left_right(image, seed=seeds[1])
   image = tf.ensure_shape(image, (size, size, channels))
-  return normalize(image)
+  return normalize(image, mode)

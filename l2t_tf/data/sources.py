@@ -177,7 +177,7 @@ def _list_split(data_config, split: str) -> Examples:
     raise UserError(f"data.split_lists has no '{split}' list",
                     f"give data.split_lists train and {split} file patterns")
   if not data_config.path:
-    raise UserError("data.source='lists' needs data.path",
+    raise UserError("data.loader='lists' needs data.path",
                     "pass --config.data.path=/path/to/dataset")
   class_names = sorted({name for _, name in _list_entries(
       data_config.path, lists["train"], data_config.image_dir)})
@@ -230,46 +230,87 @@ def _tfds_split(name: str, split: str, data_dir: str | None,
 
 
 DIGITS_TEST_FRACTION = 0.4
+# L2TL's known answer: of each class's training digits, the first 40 (of a
+# fixed permutation) are the target's pool ('train_target': 10 to train, 30
+# to validate); the other ~68 ('train_source') only ever join a source dataset.
+DIGITS_TARGET_PER_CLASS = 40
+DIGITS_SPLITS = ("train", "test", "train_target", "train_source")
+
+
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray, list[str], dict]:
+  """The 1,797 digits as uint8 0-255, their labels, names and fixed split masks."""
+  from sklearn import datasets  # pylint: disable=g-import-not-at-top
+  digits = datasets.load_digits()
+  images = np.round(digits.images * (255 / 16)).astype(np.uint8)
+  labels = digits.target.astype(np.int64)
+  rng = np.random.default_rng(0)
+  masks = {name: np.zeros(len(labels), bool) for name in DIGITS_SPLITS}
+  for label in np.unique(labels):
+    members = rng.permutation(np.flatnonzero(labels == label))
+    cut = round(DIGITS_TEST_FRACTION * len(members))
+    masks["test"][members[:cut]] = True
+    masks["train"][members[cut:]] = True
+    masks["train_target"][members[cut:cut + DIGITS_TARGET_PER_CLASS]] = True
+    masks["train_source"][members[cut + DIGITS_TARGET_PER_CLASS:]] = True
+  return images, labels, [str(n) for n in digits.target_names], masks
 
 
 def _digits_split(split: str) -> Examples:
   """scikit-learn's bundled 8x8 digits (1,797 images), as uint8 0-255.
 
   They have no official split: a fixed permutation (seed 0) puts 40% of each
-  class in 'test' and the rest in 'train', the same on every machine.
+  class in 'test' and the rest in 'train', the same on every machine;
+  'train' is 'train_target' + 'train_source' (see DIGITS_TARGET_PER_CLASS).
   """
-  if split not in ("train", "test"):
+  if split not in DIGITS_SPLITS:
     raise UserError(f"the digits dataset has no split '{split}'",
-                    "use 'train' or 'test'")
-  from sklearn import datasets  # pylint: disable=g-import-not-at-top
-  digits = datasets.load_digits()
-  images = np.round(digits.images * (255 / 16)).astype(np.uint8)
-  labels = digits.target.astype(np.int64)
-  rng = np.random.default_rng(0)
-  test = np.zeros(len(labels), bool)
-  for label in np.unique(labels):
-    members = rng.permutation(np.flatnonzero(labels == label))
-    test[members[:round(DIGITS_TEST_FRACTION * len(members))]] = True
-  keep = test if split == "test" else ~test
-  return _from_arrays(images[keep], labels[keep],
-                      [str(name) for name in digits.target_names])
+                    f"use one of {list(DIGITS_SPLITS)}")
+  images, labels, names, masks = _digits_arrays()
+  return _from_arrays(images[masks[split]], labels[masks[split]], names)
 
 
-SOURCES = ("tfds", "folder", "lists", "idx", "embedded", "digits")
+def _garments_and_digits(split: str, size: int = 28) -> Examples:
+  """L2TL's known-answer source: related and unrelated classes in one dataset.
+
+  Labels 0-9 are Fashion-MNIST's garments (the embedded subset's training
+  images), 10-19 the digits of 'train_source', which a digits target
+  (drawing on 'train_target' and 'test') never sees; class names are
+  'garment:<name>' and 'digit:<d>'. Digits are resized from 8x8 to the
+  garments' 28x28. It has a 'train' split only (L2TL never tests its source).
+  """
+  if split != "train":
+    raise UserError(f"the garments_digits dataset has no split '{split}'",
+                    "set its test_split to 'train' (L2TL never tests the source)")
+  with np.load(EMBEDDED_PATH) as garments:
+    images = [garments["train_images"][..., None]]
+    labels = [garments["train_labels"].astype(np.int64)]
+  digit_images, digit_labels, digit_names, masks = _digits_arrays()
+  resized = tf.image.resize(digit_images[masks["train_source"]][..., None],
+                            (size, size), antialias=True)
+  images.append(np.clip(np.round(resized.numpy()), 0, 255).astype(np.uint8))
+  labels.append(digit_labels[masks["train_source"]] + len(FASHION_MNIST_CLASSES))
+  names = ([f"garment:{n}" for n in FASHION_MNIST_CLASSES]
+           + [f"digit:{n}" for n in digit_names])
+  return _from_arrays(np.concatenate(images), np.concatenate(labels), names)
+
+
+LOADERS = ("tfds", "folder", "lists", "idx", "embedded", "digits", "garments_digits")
 
 
 def load_split(data_config, split: str) -> Examples:
-  """Loads one split of the dataset described by `data_config`."""
-  source = data_config.source
+  """Loads one split of the dataset described by `data_config` (its `loader`)."""
+  source = data_config.loader
   if source == "embedded":
     return _embedded_split(split)
   if source == "digits":
     return _digits_split(split)
+  if source == "garments_digits":
+    return _garments_and_digits(split)
   if source == "idx":
     return _idx_split(data_config.path or DEBIAN_FASHION_MNIST, split)
   if source == "folder":
     if not data_config.path:
-      raise UserError("data.source='folder' needs data.path",
+      raise UserError("data.loader='folder' needs data.path",
                       "pass --config.data.path=/path/to/root")
     return _folder_split(data_config.path, split)
   if source == "lists":
@@ -277,5 +318,5 @@ def load_split(data_config, split: str) -> Examples:
   if source == "tfds":
     return _tfds_split(data_config.name, split, data_config.data_dir or None,
                        data_config.download)
-  raise UserError(f"unknown data.source '{source}'",
-                  f"use one of {list(SOURCES)}")
+  raise UserError(f"unknown data.loader '{source}'",
+                  f"use one of {list(LOADERS)}")

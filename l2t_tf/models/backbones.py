@@ -145,6 +145,28 @@ def keras_application(application: str, num_classes: int, input_shape,
                      name=application.lower())
 
 
+def pretrained_classifier(application: str, weights: str | None,
+                          name: str = "source_logits") -> keras.layers.Dense:
+  """The classifier of a `keras.applications` model (e.g. its ImageNet head),
+  as a Dense layer giving logits: L2TL's h_S when the source data is the
+  application's own training set."""
+  full = getattr(keras.applications, application)(include_top=True, weights=weights)
+  return classifier_from(full, name)
+
+
+def classifier_from(model: keras.Model, name: str) -> keras.layers.Dense:
+  """A copy of `model`'s last (Dense) layer without its softmax: logits."""
+  last = model.layers[-1]
+  if not isinstance(last, keras.layers.Dense):
+    raise UserError(f"{model.name} does not end in a Dense classifier",
+                    "use an application with include_top support")
+  kernel, bias = last.get_weights()
+  head = keras.layers.Dense(kernel.shape[-1], name=name)
+  head.build((None, kernel.shape[0]))
+  head.set_weights([kernel, bias])
+  return head
+
+
 BACKBONES: dict[str, Callable[..., keras.Model]] = {
     "resnet20": lambda **kw: resnet_cifar(20, **kw),
     "resnet32": lambda **kw: resnet_cifar(32, **kw),

@@ -47,7 +47,7 @@ class HandCrafted(common.Hooks, keras.Model):
       penultimate = target.layers[-1].input
       outputs.append(keras.layers.Dense(source.outputs[0].shape[-1],
                                         name="lwf_head")(penultimate))
-    self.student = keras.Model(target.input, outputs, name="student")
+    self.with_heads = keras.Model(target.input, outputs, name="target_with_heads")
     self.point_models = [keras.Model(target.input, p) for p in points]
     self.loss_tracker = keras.metrics.Mean(name="loss")
     self.transfer_tracker = keras.metrics.Mean(name="loss_transfer")
@@ -64,22 +64,22 @@ class HandCrafted(common.Hooks, keras.Model):
   def train_step(self, data):
     images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
     source_logits, *source_maps = self.source(images, training=False)
-    theta = self.student.trainable_variables
+    theta = self.with_heads.trainable_variables
     with tf.GradientTape() as tape:
-      logits, *rest = self._student_outputs(images)
+      logits, *rest = self._with_heads_outputs(images)
       transfer = self.transfer_loss(images, source_logits, source_maps, logits, rest)
-      loss_org = common.cross_entropy(labels, logits)
-      loss = (loss_org + transfer) / tf.distribute.get_strategy().num_replicas_in_sync
+      loss_target = common.cross_entropy(labels, logits)
+      loss = (loss_target + transfer) / tf.distribute.get_strategy().num_replicas_in_sync
     self.grad_norm.update_state(
         common.gradient_step(self.optimizer, tape, loss, theta))
-    self.loss_tracker.update_state(loss_org + transfer)
+    self.loss_tracker.update_state(loss_target + transfer)
     self.transfer_tracker.update_state(transfer)
     self.accuracy.update_state(labels, logits)
     return {m.name: m.result() for m in self.metrics}
 
-  def _student_outputs(self, images) -> list:
+  def _with_heads_outputs(self, images) -> list:
     """[logits, target maps per pair, (lwf head)]; a list even when it is logits alone."""
-    outputs = self.student(images, training=True)
+    outputs = self.with_heads(images, training=True)
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
   def test_step(self, data):

@@ -56,6 +56,11 @@ class Hooks:
     """Variables a checkpoint holds besides the weights, `optimizer` and metrics."""
     return []
 
+  def trains_target(self) -> bool:
+    """Whether the steps now train the target (L2TL's source pre-training does
+    not: its training accuracy means nothing then)."""
+    return True
+
   def write_outputs(self, context: RunContext) -> dict:  # pylint: disable=unused-argument
     """Writes this trainer's files at the end; returns entries for results.json."""
     return {}

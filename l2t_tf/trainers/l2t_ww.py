@@ -37,9 +37,9 @@ class LearnedTransfer(common.Hooks, keras.Model):
 
   Args:
     target: the target backbone (what gets exported).
-    student: target plus 1x1-conv regressors: x -> [logits, r(T^n) per pair].
+    with_regressors: the target plus 1x1-conv regressors: x -> [logits, r(T^n) per pair].
     sources: frozen feature extractors x -> [logits, S^m ...], one per source.
-    pairs: the matching pairs, aligned with the student's regressor outputs.
+    pairs: the matching pairs, aligned with with_regressors' regressor outputs.
     meta_networks: phi.
     beta: weight of the transfer loss.
     inner_steps: T, the look-ahead steps on the transfer loss.
@@ -64,7 +64,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
   the console line into TensorBoard and `meta_trace.json`.
   """
 
-  def __init__(self, target: keras.Model, student: keras.Model,
+  def __init__(self, target: keras.Model, with_regressors: keras.Model,
                sources: Sequence[keras.Model], pairs: Sequence[Pair],
                meta_networks: MetaNetworks, beta: float = 0.5,
                inner_steps: int = 2, scheme: str = "three_stage",
@@ -73,7 +73,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
     super().__init__(**kwargs)
     if scheme not in SCHEMES:
       raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    self.target, self.student = target, student
+    self.target, self.with_regressors = target, with_regressors
     self.sources = list(sources)
     for source in self.sources:
       source.trainable = False
@@ -84,7 +84,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
     self.meta_start = meta_start
     self.learns_meta = bool(meta_networks.trainable_variables) and not freeze_meta
     self.loss_tracker = keras.metrics.Mean(name="loss")
-    self.org_tracker = keras.metrics.Mean(name="loss_org")
+    self.target_tracker = keras.metrics.Mean(name="loss_target")
     self.wfm_tracker = keras.metrics.Mean(name="loss_wfm")
     self.accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     self.grad_norm = keras.metrics.Mean(name="grad_norm")
@@ -112,12 +112,12 @@ class LearnedTransfer(common.Hooks, keras.Model):
     """
     super().compile(optimizer=optimizer, jit_compile=jit_compile)
     self.meta_optimizer = meta_optimizer
-    optimizer.build(self.student.trainable_variables)
+    optimizer.build(self.with_regressors.trainable_variables)
     meta_optimizer.build(self.meta_networks.trainable_variables)
 
   @property
   def metrics(self):
-    return [self.loss_tracker, self.org_tracker, self.wfm_tracker, self.accuracy,
+    return [self.loss_tracker, self.target_tracker, self.wfm_tracker, self.accuracy,
             self.grad_norm, self.meta_grad_norm, *self.pair_meta_grad_norms,
             *self.hypergrads, *self.hypergrad_squares,
             *self.lambda_means, *self.lambda_squares]
@@ -129,13 +129,13 @@ class LearnedTransfer(common.Hooks, keras.Model):
     learning_rate = self.optimizer.learning_rate  # before step (1) moves it on
 
     # (1) The real update of theta on L_total = CE + L_wfm.
-    theta = self.student.trainable_variables
+    theta = self.with_regressors.trainable_variables
     with tf.GradientTape() as tape:
-      logits, *regressed = self.student(images, training=True)
-      loss_org = common.cross_entropy(labels, logits)
+      logits, *regressed = self.with_regressors(images, training=True)
+      loss_target = common.cross_entropy(labels, logits)
       loss_wfm, _ = losses.weighted_feature_matching(
           regressed, source_maps, channel_weights, pair_weights, self.beta)
-      loss = (loss_org + loss_wfm) / self._replicas()
+      loss = (loss_target + loss_wfm) / self._replicas()
     self.grad_norm.update_state(
         common.gradient_step(self.optimizer, tape, loss, theta))
 
@@ -164,7 +164,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
         self.hypergrad_squares[p].update_state(ops.square(where[p]),
                                                sample_weight=weight)
 
-    self._update_metrics(loss_org, loss_wfm, labels, logits, pair_weights)
+    self._update_metrics(loss_target, loss_wfm, labels, logits, pair_weights)
     return {m.name: m.result() for m in self.metrics
             if not m.name.startswith(("train_lambda_sq/", "hypergrad_sq/"))
             } | self._lambda_stds() | self._hypergrad_snrs()
@@ -223,17 +223,17 @@ class LearnedTransfer(common.Hooks, keras.Model):
 
   def meta_objective(self, images, labels, source_maps, pooled, learning_rate):
     """CE(theta_{T+1}(phi)): the label loss after the look-ahead from the current theta."""
-    theta0 = [_snapshot(v) for v in self.student.trainable_variables]
+    theta0 = [_snapshot(v) for v in self.with_regressors.trainable_variables]
     velocity0 = [_snapshot(self._velocity(v))
-                 for v in self.student.trainable_variables]
+                 for v in self.with_regressors.trainable_variables]
     # BatchNorm runs in training mode from the current statistics; the updated
     # statistics returned by stateless_call are dropped on purpose.
-    statistics = [_snapshot(v) for v in self.student.non_trainable_variables]
+    statistics = [_snapshot(v) for v in self.with_regressors.non_trainable_variables]
     replicas = self._replicas()
     channel_weights, pair_weights = self.meta_networks(pooled)
 
     def forward(params):
-      outputs, _ = self.student.stateless_call(params, statistics, images,
+      outputs, _ = self.with_regressors.stateless_call(params, statistics, images,
                                                training=True)
       return outputs[0], outputs[1:]
 
@@ -302,9 +302,9 @@ class LearnedTransfer(common.Hooks, keras.Model):
   def _replicas(self) -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
 
-  def _update_metrics(self, loss_org, loss_wfm, labels, logits, pair_weights):
-    self.loss_tracker.update_state(loss_org + loss_wfm)
-    self.org_tracker.update_state(loss_org)
+  def _update_metrics(self, loss_target, loss_wfm, labels, logits, pair_weights):
+    self.loss_tracker.update_state(loss_target + loss_wfm)
+    self.target_tracker.update_state(loss_target)
     self.wfm_tracker.update_state(loss_wfm)
     self.accuracy.update_state(labels, logits)
     for p, (mean, square) in enumerate(zip(self.lambda_means, self.lambda_squares)):

@@ -10,8 +10,15 @@ One `train_step` per iteration (Zhu et al., "Learning to Transfer Learn", Sec. 4
       evaluation mode; advantage A = R - b; one Adam step on the policy by
       REINFORCE with an entropy bonus; then b <- (1 - gamma) b + gamma R.
 The first `pretrain_steps` iterations train on the source alone (Eq. 3's
-schedule: lambda = 1, alpha_s = 1, no target loss, no policy step), with a
-train step of their own.
+schedule: lambda = 1, alpha_s = 1, no target loss, no policy step, no target
+image through the encoder), with a train step of their own.
+
+BatchNorm (`batch_norm`): 'separate' (default; the paper's footnote 2 and the
+official code, which runs each stream on its own) passes the target and the
+source batch through the encoder one after the other, each normalised by its
+own batch statistics, and keeps the moving statistics (what evaluation, the
+reward and the export use) the target's alone. 'shared' passes one
+concatenated batch, so both are a mix of the two domains: the control row.
 """
 import os
 
@@ -19,7 +26,7 @@ import keras
 from keras import ops
 import tensorflow as tf
 
-from l2t_tf import analysis, plots
+from l2t_tf import analysis, callbacks, plots
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.trainers import common
 from l2t_tf.transfer import policy as policy_lib
@@ -28,6 +35,7 @@ from l2t_tf.transfer import policy as policy_lib
 # uniform: lambda = 1 for every class. Both still learn alpha_s, as in the
 # paper's ablation (Fig. 4). finetune: alpha_s = 0 after pre-training.
 POLICIES = ("learned", "random", "uniform", "finetune")
+BATCH_NORMS = ("separate", "shared")
 
 
 class JointTransfer(common.Hooks, keras.Model):
@@ -45,16 +53,21 @@ class JointTransfer(common.Hooks, keras.Model):
     entropy_weight: weight of the policy's entropy bonus.
     pretrain_steps: N_S, source-only steps before the joint training.
     seed: of the action sampling (stateless, per step).
+    batch_norm: one of BATCH_NORMS (see the module docstring).
   """
 
   def __init__(self, target: keras.Model, joint: keras.Model,
                class_policy: policy_lib.ClassWeightPolicy, mode: str = "learned",
                source_batch_size: int = 32, reward: str = "accuracy",
                baseline_decay: float = 0.05, entropy_weight: float = 0.0,
-               pretrain_steps: int = 0, seed: int = 0, **kwargs):
+               pretrain_steps: int = 0, seed: int = 0, batch_norm: str = "separate",
+               **kwargs):
     super().__init__(**kwargs)
     if mode not in POLICIES:
       raise ValueError(f"mode must be one of {POLICIES}, got {mode!r}")
+    if batch_norm not in BATCH_NORMS:
+      raise ValueError(f"batch_norm must be one of {BATCH_NORMS}, got {batch_norm!r}")
+    self.batch_norm = batch_norm
     self.target, self.joint, self.policy = target, joint, class_policy
     self.mode, self.source_batch_size = mode, source_batch_size
     self.reward_fn = policy_lib.REWARDS[reward]
@@ -65,10 +78,24 @@ class JointTransfer(common.Hooks, keras.Model):
     self.baseline = self.add_weight((), initializer="zeros", trainable=False,
                                     name="baseline",
                                     aggregation="only_first_replica")
+    # Sums over the policy steps since the last reset (callbacks.PolicyTrace
+    # reads and resets them each epoch): the reward's noise, the advantage,
+    # and per source class the correlation of its applied lambda with the
+    # advantage, which is the signal REINFORCE follows.
+    classes = class_policy.num_classes
+    self.signal = {name: self.add_weight(shape, initializer="zeros", trainable=False,
+                                         name=f"signal_{name}",
+                                         aggregation="only_first_replica")
+                   for name, shape in (("count", ()), ("reward", ()),
+                                       ("reward_sq", ()), ("advantage", ()),
+                                       ("advantage_sq", ()), ("lambda", (classes,)),
+                                       ("lambda_sq", (classes,)),
+                                       ("lambda_advantage", (classes,)))}
     self.loss_tracker = keras.metrics.Mean(name="loss")
     self.target_tracker = keras.metrics.Mean(name="loss_target")
     self.source_tracker = keras.metrics.Mean(name="loss_source")
     self.reward_tracker = keras.metrics.Mean(name="reward")
+    self.advantage_tracker = keras.metrics.Mean(name="advantage")
     self.alpha_tracker = keras.metrics.Mean(name="alpha")
     self.accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     self.grad_norm = keras.metrics.Mean(name="grad_norm")
@@ -101,7 +128,8 @@ class JointTransfer(common.Hooks, keras.Model):
   @property
   def metrics(self):
     return [self.loss_tracker, self.target_tracker, self.source_tracker,
-            self.reward_tracker, self.alpha_tracker, self.accuracy, self.grad_norm]
+            self.reward_tracker, self.advantage_tracker, self.alpha_tracker,
+            self.accuracy, self.grad_norm]
 
   def train_step(self, data):
     (target_images, target_labels), (source_images, source_labels), validation = data
@@ -111,58 +139,97 @@ class JointTransfer(common.Hooks, keras.Model):
     class_weights, alpha = self.weights_of(actions)
 
     # (1) The gradient step on g, h_S, h_T with the policy fixed. Fine-tuning's
-    # target phase leaves the source out of the encoder's pass entirely (its
-    # BatchNorm statistics included).
+    # target phase leaves the source out of the encoder's pass entirely.
     uses_source = self.pretraining or self.mode != "finetune"
-    images = target_images
+    uses_target = not self.pretraining
     if uses_source:
       source_images, source_labels, example_weights = self.select_source(
           source_images, source_labels, class_weights)
-      images = ops.concatenate([target_images, source_images], axis=0)
-    count = ops.shape(target_images)[0]
     theta = self.joint.trainable_variables
     with tf.GradientTape() as tape:
-      # One pass of both batches through the shared encoder.
-      target_logits, source_logits = self.joint(images, training=True)
-      target_logits, source_logits = target_logits[:count], source_logits[count:]
-      loss_target = common.cross_entropy(target_labels, target_logits)
+      target_logits, source_logits = self.encode(
+          target_images if uses_target else None,
+          source_images if uses_source else None)
+      loss_target = (common.cross_entropy(target_labels, target_logits)
+                     if uses_target else ops.zeros(()))
       loss_source = (_weighted_cross_entropy(source_labels, source_logits,
                                              example_weights)
                      if uses_source else ops.zeros(()))
-      loss = alpha * loss_source + (0.0 if self.pretraining else loss_target)
+      loss = alpha * loss_source + loss_target
       scaled = loss / self._replicas()
     self.grad_norm.update_state(
         common.gradient_step(self.optimizer, tape, scaled, theta))
 
     # (2) The policy step, from the reward of the updated encoder.
     if self.learns_policy and not self.pretraining:
-      self.policy_step(validation, actions)
+      self.policy_step(validation, actions, class_weights)
 
     self.loss_tracker.update_state(loss)
     self.target_tracker.update_state(loss_target)
     self.source_tracker.update_state(loss_source)
     self.alpha_tracker.update_state(alpha)
-    self.accuracy.update_state(target_labels, target_logits)
+    if uses_target:
+      self.accuracy.update_state(target_labels, target_logits)
     return {m.name: m.result() for m in self.metrics}
 
   def test_step(self, data):
     return common.target_test_step(self, data)
 
+  def extra_callbacks(self, context: common.RunContext) -> list:
+    """PolicyTrace: the policy's start and, per epoch, what it learned and from what."""
+    if not self.learns_policy:
+      return []
+    return [callbacks.PolicyTrace(os.path.join(context.log_dir, "policy"),
+                                  context.workdir)]
+
   def extra_state(self) -> list:
     return list(self.meta_optimizer.variables)
 
+  def trains_target(self) -> bool:
+    return not self.pretraining
+
   def write_outputs(self, context: common.RunContext) -> dict:
-    """The source classes ranked by the policy (JSON and plot), when it learns."""
+    """The source classes ranked by the policy and E[lambda] over training
+    (JSON and plots), when it learns."""
     if not self.learns_policy:
       return {}
     ranking = analysis.source_class_ranking(self.policy, context.source_classes)
     workdir_lib.write_json(context.workdir, "source_class_weights.json", ranking)
+    folder = plots.output_dir(context.workdir)
     plots.save(plots.source_class_weights(ranking),
-               os.path.join(plots.output_dir(context.workdir),
-                            "source_class_weights.png"))
+               os.path.join(folder, "source_class_weights.png"))
+    trace = workdir_lib.read_json(context.workdir, workdir_lib.POLICY_TRACE)
+    if trace:
+      plots.save(plots.policy_over_training(trace, context.source_classes),
+                 os.path.join(folder, "policy_over_training.png"))
     return {"source_class_weights": ranking["classes"][:10]}
 
   # -- The pieces ------------------------------------------------------------
+  def encode(self, target_images, source_images):
+    """(target logits, source logits) of each batch (None where not given),
+    through the shared encoder in training mode, per `batch_norm`."""
+    if target_images is None or source_images is None:
+      images = source_images if target_images is None else target_images
+      target_logits, source_logits = self.joint(images, training=True)
+      return ((None, source_logits) if target_images is None
+              else (target_logits, None))
+    if self.batch_norm == "shared":  # one pass of both: mixed statistics
+      count = ops.shape(target_images)[0]
+      target_logits, source_logits = self.joint(
+          ops.concatenate([target_images, source_images], axis=0), training=True)
+      return target_logits[:count], source_logits[count:]
+    target_logits, _ = self.joint(target_images, training=True)
+    # The source pass normalises with the source batch's statistics; its
+    # updates of the moving statistics are undone, so they stay the target's.
+    statistics = self.joint.non_trainable_variables
+    kept = [tf.identity(ops.convert_to_tensor(v)) for v in statistics]
+    with tf.control_dependencies(kept):
+      _, source_logits = self.joint(source_images, training=True)
+    with tf.control_dependencies([source_logits]):
+      for variable, value in zip(statistics, kept):
+        variable.assign(value)
+    return target_logits, source_logits
+
   def weights_of(self, actions) -> tuple[tf.Tensor, tf.Tensor]:
     """(lambda per source class, alpha_s) for this step's actions and mode."""
     class_weights, alpha = self.policy.weights_of(*actions)
@@ -183,8 +250,10 @@ class JointTransfer(common.Hooks, keras.Model):
     return (ops.take(images, top, axis=0), ops.take(labels, top, axis=0),
             ops.take(weights, top, axis=0))
 
-  def policy_step(self, validation, actions) -> None:
-    """REINFORCE on the policy with reward R, then the baseline update."""
+  def policy_step(self, validation, actions, class_weights=None) -> None:
+    """REINFORCE on the policy with reward R, then the baseline update.
+
+    `class_weights`: the lambda applied this step, for the signal sums."""
     images, labels = validation
     reward = ops.cast(self.reward_fn(labels, self.target(images, training=False)),
                       "float32")
@@ -209,6 +278,17 @@ class JointTransfer(common.Hooks, keras.Model):
     self.baseline.assign(policy_lib.moving_average(baseline, reward,
                                                    self.baseline_decay))
     self.reward_tracker.update_state(reward)
+    advantage = reward - baseline
+    self.advantage_tracker.update_state(advantage)
+    if class_weights is None:
+      class_weights = self.policy.weights_of(*actions)[0]
+    class_weights = ops.cast(class_weights, "float32")
+    for name, value in (("count", 1.0), ("reward", reward), ("reward_sq", reward ** 2),
+                        ("advantage", advantage), ("advantage_sq", advantage ** 2),
+                        ("lambda", class_weights), ("lambda_sq", class_weights ** 2),
+                        ("lambda_advantage", class_weights * advantage)):
+      self.signal[name].assign_add(ops.cast(value, "float32") + ops.zeros_like(
+          self.signal[name]))
 
   def _replicas(self) -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync

@@ -9,7 +9,7 @@ from l2t_tf.errors import UserError
 
 def _l2tl(**overrides):
   config = common.get_base_config().l2tl
-  config.source_data.update(source="embedded", classes=(0, 1, 2), image_size=16,
+  config.source_data.update(loader="embedded", classes=(0, 1, 2), image_size=16,
                             channels=1, images_per_class=20)
   config.update(batch_multiplier=2, policy_batch_size=8, steps_per_epoch=4)
   config.update(overrides)
@@ -18,7 +18,7 @@ def _l2tl(**overrides):
 
 def _target():
   data = common.get_base_config().data
-  data.update(source="digits", images_per_class=5, val_per_class=3, image_size=16,
+  data.update(loader="digits", images_per_class=5, val_per_class=3, image_size=16,
               channels=1)
   return pipeline.build_datasets(data, 4, seed=0)
 
@@ -50,3 +50,18 @@ def test_source_images_must_fit_the_target_encoder():
 def test_a_source_smaller_than_one_batch_is_refused():
   with pytest.raises(UserError, match="batch_multiplier"):
     joint.add_source(_target(), _l2tl(batch_multiplier=40), 3, seed=0)
+
+
+def test_the_default_reward_batch_is_the_whole_validation_set_every_step():
+  datasets, _ = joint.add_source(_target(), _l2tl(policy_batch_size=0), 3, seed=0)
+  steps = list(datasets.train_from(0, 0, 2))
+  first = steps[0][2]
+  assert first[0].shape[0] == datasets.sizes["val"] == 30
+  for _, _, (images, labels) in steps[1:]:
+    np.testing.assert_array_equal(images.numpy(), first[0].numpy())
+    np.testing.assert_array_equal(labels.numpy(), first[1].numpy())
+
+
+def test_a_reward_batch_larger_than_the_validation_set_is_refused():
+  with pytest.raises(UserError, match="validation set has 30 images"):
+    joint.add_source(_target(), _l2tl(policy_batch_size=31), 3, seed=0)

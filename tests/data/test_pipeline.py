@@ -45,7 +45,7 @@ def test_idx_roundtrip(idx_dir):
 
 
 def test_idx_pipeline_class_subset_and_counts(idx_dir):
-  config = _config(source="idx", path=idx_dir, classes=(7, 3), val_per_class=2,
+  config = _config(loader="idx", path=idx_dir, classes=(7, 3), val_per_class=2,
                    images_per_class=5)
   data = pipeline.build_datasets(config, batch_size=4, seed=0)
   assert data.class_names == ["Sneaker", "Dress"]
@@ -94,7 +94,7 @@ def test_image_folder(tmp_path):
         size = (20 + i, 30, 3)  # varying sizes, as real folders have
         png = tf.io.encode_png(rng.randint(0, 256, size).astype(np.uint8))
         (folder / f"{i}.png").write_bytes(png.numpy())
-  config = _config(source="folder", path=str(tmp_path), val_per_class=1,
+  config = _config(loader="folder", path=str(tmp_path), val_per_class=1,
                    image_size=16)
   data = pipeline.build_datasets(config, batch_size=3, seed=0)
   assert data.class_names == ["cat", "dog"]
@@ -113,7 +113,7 @@ def test_a_corrupt_image_in_a_folder_is_named(tmp_path):
         (folder / f"{i}.png").write_bytes(png.numpy())
   (tmp_path / "train" / "dog" / "1.png").write_bytes(b"<html>not found</html>")
   with pytest.raises(UserError, match="1 file.*not JPEG.*dog/1.png"):
-    pipeline.build_datasets(_config(source="folder", path=str(tmp_path),
+    pipeline.build_datasets(_config(loader="folder", path=str(tmp_path),
                                     val_per_class=1, image_size=16), 3, 0)
 
 
@@ -132,7 +132,7 @@ def test_mit67_style_split_lists(tmp_path):
       lists[split].append(f"{name}/{i}.jpg")
   (tmp_path / "TrainImages.txt").write_text("\n".join(lists["train"]) + "\n")
   (tmp_path / "TestImages.txt").write_text("\n".join(lists["test"]))
-  config = _config(source="lists", path=str(tmp_path), image_dir="Images",
+  config = _config(loader="lists", path=str(tmp_path), image_dir="Images",
                    val_per_class=1, image_size=16, preprocessing="imagenet",
                    split_lists={"train": "TrainImages.txt", "test": "TestImages.txt"})
   data = pipeline.build_datasets(config, batch_size=2, seed=0)
@@ -150,7 +150,7 @@ def test_stanford40_style_split_lists(tmp_path):
       (tmp_path / "ImageSplits").mkdir(exist_ok=True)
       (tmp_path / "ImageSplits" / f"{name}_{split}.txt").write_text("\n".join(lines))
   (tmp_path / "ImageSplits" / "actions.txt").write_text("not a split list")
-  config = _config(source="lists", path=str(tmp_path), image_dir="JPEGImages",
+  config = _config(loader="lists", path=str(tmp_path), image_dir="JPEGImages",
                    val_per_class=1, image_size=16,
                    split_lists={"train": "ImageSplits/*_train.txt",
                                 "test": "ImageSplits/*_test.txt"})
@@ -167,18 +167,18 @@ def test_stanford40_style_split_lists(tmp_path):
 
 def test_missing_folder(tmp_path):
   with pytest.raises(UserError, match="does not exist"):
-    pipeline.build_datasets(_config(source="folder", path=str(tmp_path / "x")),
+    pipeline.build_datasets(_config(loader="folder", path=str(tmp_path / "x")),
                             4, 0)
 
 
 def test_missing_idx_dir(tmp_path):
   with pytest.raises(UserError, match="dataset-fashion-mnist"):
-    pipeline.build_datasets(_config(source="idx", path=str(tmp_path)), 4, 0)
+    pipeline.build_datasets(_config(loader="idx", path=str(tmp_path)), 4, 0)
 
 
 @pytest.mark.parametrize("name", ["cifar10", "stl10"])
 def test_tfds_with_mock_data(name):
-  config = _config(source="tfds", name=name, classes=(0, 1), val_per_class=2,
+  config = _config(loader="tfds", name=name, classes=(0, 1), val_per_class=2,
                    images_per_class=3)
   with tfds.testing.mock_data(num_examples=300):
     data = pipeline.build_datasets(config, batch_size=4, seed=0)
@@ -190,7 +190,7 @@ def test_tfds_with_mock_data(name):
 
 
 def test_tfds_offline_missing_dataset_is_one_line(tmp_path):
-  config = _config(source="tfds", name="cifar100", data_dir=str(tmp_path))
+  config = _config(loader="tfds", name="cifar100", data_dir=str(tmp_path))
   with pytest.raises(UserError) as error:
     pipeline.build_datasets(config, 4, 0)
   assert "download" in str(error.value) and "\n" not in str(error.value)
@@ -198,16 +198,16 @@ def test_tfds_offline_missing_dataset_is_one_line(tmp_path):
 
 def test_tfds_unknown_name():
   with pytest.raises(UserError, match="no dataset"):
-    pipeline.build_datasets(_config(source="tfds", name="no_such_set"), 4, 0)
+    pipeline.build_datasets(_config(loader="tfds", name="no_such_set"), 4, 0)
 
 
 def test_bad_batch_size():
   with pytest.raises(UserError, match="batch_size"):
-    pipeline.build_datasets(_config(source="embedded"), 0, 0)
+    pipeline.build_datasets(_config(loader="embedded"), 0, 0)
 
 
 def test_embedded_subset_is_balanced():
-  examples = sources.load_split(_config(source="embedded"), "train")
+  examples = sources.load_split(_config(loader="embedded"), "train")
   assert np.bincount(examples.labels).tolist() == [300] * 10
 
 
@@ -244,8 +244,8 @@ def test_training_augmentation_is_seeded():
 
 
 def test_digits_split_is_fixed_disjoint_and_stratified():
-  train = sources.load_split(_config(source="digits"), "train")
-  test = sources.load_split(_config(source="digits"), "test")
+  train = sources.load_split(_config(loader="digits"), "train")
+  test = sources.load_split(_config(loader="digits"), "test")
   assert len(train.labels) + len(test.labels) == 1797  # scikit-learn's digits
   test_share = np.bincount(test.labels) / (np.bincount(test.labels)
                                            + np.bincount(train.labels))
@@ -257,5 +257,36 @@ def test_digits_split_is_fixed_disjoint_and_stratified():
   # No image of the test split is a training image (compared as bytes).
   assert not ({x.tobytes() for x in train_images} & {x.tobytes() for x in test_images}
               ) - {np.zeros((8, 8, 1), np.uint8).tobytes()}
-  again = sources.load_split(_config(source="digits"), "test")
+  again = sources.load_split(_config(loader="digits"), "test")
   np.testing.assert_array_equal(again.labels, test.labels)
+
+
+def test_digits_target_and_source_pools_are_disjoint_and_make_up_train():
+  """L2TL's known answer: the source's digits never meet the target's."""
+  images, labels, _, masks = sources._digits_arrays()
+  assert not np.any(masks["train_target"] & masks["train_source"])
+  assert not np.any((masks["train_target"] | masks["train_source"]) & masks["test"])
+  np.testing.assert_array_equal(masks["train_target"] | masks["train_source"],
+                                masks["train"])
+  assert np.all(np.bincount(labels[masks["train_target"]]) == 40)
+  mixed = sources.load_split(_config(loader="garments_digits"), "train")
+  assert mixed.class_names[0] == "garment:T-shirt/top"
+  assert mixed.class_names[10:] == [f"digit:{d}" for d in range(10)]
+  counts = np.bincount(mixed.labels)
+  assert list(counts[:10]) == [300] * 10
+  np.testing.assert_array_equal(counts[10:], np.bincount(labels[masks["train_source"]]))
+  with pytest.raises(UserError, match="no split 'test'"):
+    sources.load_split(_config(loader="garments_digits"), "test")
+
+
+def test_inception_preprocessing_scales_to_minus_one_one():
+  """Inception-V3's ImageNet weights expect [-1, 1], with imagenet's crops."""
+  halves = np.zeros((300, 300, 3), np.uint8)
+  halves[:, 150:] = 255
+  image = tf.constant(halves)
+  ours = preprocess.eval_image(image, "inception", 299, 3).numpy()
+  assert ours.min() == -1.0 and ours.max() == 1.0 and ours.shape == (299, 299, 3)
+  standardised = preprocess.eval_image(image, "imagenet", 299, 3).numpy()
+  np.testing.assert_allclose((ours + 1) / 2 * 255,
+                             standardised * np.array(preprocess.STD) * 255
+                             + np.array(preprocess.MEAN) * 255, atol=1e-3)

@@ -108,3 +108,15 @@ def test_unknown_feature_point():
                                       width=0.125)
   with pytest.raises(UserError, match="no feature points"):
     backbones.feature_extractor(model, ["feature_stage9"])
+
+
+def test_a_pretrained_classifier_becomes_a_logits_head():
+  """L2TL's h_S from an application's own head: same weights, no softmax."""
+  full = keras.applications.MobileNetV2(include_top=True, weights=None, alpha=0.35,
+                                        input_shape=(96, 96, 3), classes=7)
+  head = backbones.classifier_from(full, "source_logits")
+  features = np.random.default_rng(0).normal(size=(2, full.layers[-1].input.shape[-1]))
+  logits = np.asarray(head(features))
+  np.testing.assert_allclose(np.asarray(keras.ops.softmax(logits)),
+                             np.asarray(full.layers[-1](features)), rtol=1e-5)
+  assert head.name == "source_logits" and head.units == 7

@@ -80,11 +80,11 @@ def test_unbiased_option_survives_save_and_load(tmp_path):
   assert loaded.get_layer("block1_0_bn").unbiased_moving_variance
 
 
-def test_student_regressors_follow_the_recipe():
+def test_regressors_follow_the_recipe():
   import tiny  # pylint: disable=g-import-not-at-top
   target, source = tiny.target(), tiny.source()
   pairs = tiny.all_to_all(target, source)
-  keras_student = methods.build_student(target, pairs, Recipe("keras"))
-  assert not np.any(keras_student.get_layer(index=-1).bias.numpy())
-  reference = methods.build_student(target, pairs, Recipe("reference"))
+  keras_regressors = methods.build_with_regressors(target, pairs, Recipe("keras"))
+  assert not np.any(keras_regressors.get_layer(index=-1).bias.numpy())
+  reference = methods.build_with_regressors(target, pairs, Recipe("reference"))
   assert np.any(reference.get_layer(index=-1).bias.numpy())

@@ -26,7 +26,7 @@ def test_transfer_loss_is_the_weighted_sum_of_the_pure_losses():
   model = _model({"at": 10.0, "lwf": 0.5})
   images, _ = tiny.batch()
   source_logits, *source_maps = model.source(images)
-  logits, *rest = model.student(images)
+  logits, *rest = model.with_heads(images)
   expected = 0.5 * float(distillation.distillation_loss(  # LwF: no T^2
       rest[-1], source_logits, 2.0, t_squared=False))
   assert len(model.pairs) == 2  # 8x8 and 4x4 points in both networks
@@ -48,4 +48,4 @@ def test_a_step_trains_the_target(weights):
   assert logs["loss_transfer"] > 0
   assert any(not np.allclose(a, b) for a, b in zip(before, model.target.get_weights()))
   if "lwf" in weights:  # the old-task head is trained too
-    assert model.student.get_layer("lwf_head").trainable_variables
+    assert model.with_heads.get_layer("lwf_head").trainable_variables

@@ -23,7 +23,7 @@ def _model(inner_steps=2, scheme="three_stage", learn=(True, True),
   if random_phi:  # away from the symmetric start, so every path matters
     for v in meta.trainable_variables:
       v.assign(np.random.RandomState(0).normal(0, 0.3, v.shape))
-  model = LearnedTransfer(target, methods.build_student(target, pairs),
+  model = LearnedTransfer(target, methods.build_with_regressors(target, pairs),
                           [backbones.feature_extractor(source)], pairs, meta,
                           inner_steps=inner_steps, scheme=scheme)
   optimizer = optim.SGDL2(learning_rate=LEARNING_RATE, momentum=0.9, l2=1e-3)
@@ -82,16 +82,16 @@ def test_stock_batchnorm_would_fail_this_check(float64, monkeypatch):
 
 def _state(model):
   return {
-      "theta": [v.numpy() for v in model.student.trainable_variables],
-      "stats": [v.numpy() for v in model.student.non_trainable_variables],
+      "theta": [v.numpy() for v in model.with_regressors.trainable_variables],
+      "stats": [v.numpy() for v in model.with_regressors.non_trainable_variables],
       "slots": [v.numpy() for v in model.optimizer.variables],
       "phi": [v.numpy() for v in model.meta_networks.trainable_variables],
   }
 
 
 def _restore(model, state):
-  for key, variables in (("theta", model.student.trainable_variables),
-                         ("stats", model.student.non_trainable_variables),
+  for key, variables in (("theta", model.with_regressors.trainable_variables),
+                         ("stats", model.with_regressors.non_trainable_variables),
                          ("slots", model.optimizer.variables),
                          ("phi", model.meta_networks.trainable_variables)):
     for v, value in zip(variables, state[key]):
@@ -159,10 +159,10 @@ def test_fm_has_no_meta_parameters_and_l2t_w_learns_only_what():
   fm = _model(learn=(False, False), random_phi=False)
   assert not fm.meta_networks.trainable_variables and not fm.learns_meta
   images, labels = tiny.batch()
-  before = [v.numpy() for v in fm.student.trainable_variables]
+  before = [v.numpy() for v in fm.with_regressors.trainable_variables]
   fm.train_step((images, labels))
   assert any(not np.allclose(a, v.numpy())
-             for a, v in zip(before, fm.student.trainable_variables))
+             for a, v in zip(before, fm.with_regressors.trainable_variables))
   l2t_w = _model(learn=(True, False))
   assert all("what" in v.name for v in l2t_w.meta_networks.trainable_variables)
 

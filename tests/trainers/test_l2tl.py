@@ -15,7 +15,7 @@ SOURCE_CLASSES, SOURCE_BATCH, MULTIPLIER = 4, 4, 2
 
 
 def _model(mode="learned", pretrain_steps=0, policy_lr=0.05, l2=1e-4,
-           batch_norm=True, source_batch=SOURCE_BATCH):
+           batch_norm=True, source_batch=SOURCE_BATCH, statistics="separate"):
   keras.utils.set_random_seed(0)
   target = tiny.target(classes=3, batch_norm=batch_norm)
   features = target.layers[-1].input
@@ -26,7 +26,8 @@ def _model(mode="learned", pretrain_steps=0, policy_lr=0.05, l2=1e-4,
                                                      alpha_actions=5),
                         mode=mode, source_batch_size=source_batch,
                         baseline_decay=0.05, entropy_weight=1e-3,
-                        pretrain_steps=pretrain_steps, seed=7)
+                        pretrain_steps=pretrain_steps, seed=7,
+                        batch_norm=statistics)
   model.compile(optim.SGDL2(learning_rate=0.05, momentum=0.9, l2=l2),
                 optim.AdamL2(learning_rate=policy_lr))
   return model
@@ -46,8 +47,9 @@ def _train(model, data, steps=1):
   return model.fit(dataset, epochs=1, verbose=0, shuffle=False).history
 
 
-def test_loss_is_eq1_on_the_top_weighted_source_examples():
-  model = _model()
+@pytest.mark.parametrize("statistics", ["separate", "shared"])
+def test_loss_is_eq1_on_the_top_weighted_source_examples(statistics):
+  model = _model(statistics=statistics)
   data = _data()
   (target_images, target_labels), (source_images, source_labels), _ = data
   # What the first step samples, and an independent top-B_S selection.
@@ -56,15 +58,51 @@ def test_loss_is_eq1_on_the_top_weighted_source_examples():
   alpha = float(alpha_action) * 0.5 / 4
   weights = class_weights[source_labels.numpy()]
   chosen = np.argsort(-weights, kind="stable")[:SOURCE_BATCH]
-  target_logits, source_logits = model.joint(tf.concat(
-      [target_images, tf.gather(source_images, chosen)], 0), training=True)
+  chosen_images = tf.gather(source_images, chosen)
+  if statistics == "shared":  # one batch: BatchNorm normalises both together
+    target_logits, source_logits = model.joint(tf.concat(
+        [target_images, chosen_images], 0), training=True)
+    target_logits, source_logits = target_logits[:6], source_logits[6:]
+  else:  # each batch with its own statistics
+    target_logits = model.joint(target_images, training=True)[0]
+    source_logits = model.joint(chosen_images, training=True)[1]
   ce = keras.losses.sparse_categorical_crossentropy
   expected = (alpha * np.mean(weights[chosen] * ce(
-      source_labels.numpy()[chosen], source_logits[6:], from_logits=True))
-              + np.mean(ce(target_labels, target_logits[:6], from_logits=True)))
+      source_labels.numpy()[chosen], source_logits, from_logits=True))
+              + np.mean(ce(target_labels, target_logits, from_logits=True)))
   history = _train(model, data)
   assert history["loss"][0] == pytest.approx(float(expected), rel=1e-5)
   assert history["alpha"][0] == pytest.approx(alpha)
+
+
+def _moving_statistics(model) -> list[np.ndarray]:
+  return [v.numpy().copy() for v in model.joint.non_trainable_variables]
+
+
+@pytest.mark.parametrize("pretrain_steps", [0, 1])
+def test_the_moving_statistics_see_one_domain(pretrain_steps):
+  """Joint steps: the target's statistics alone (the source pass's updates are
+  undone). Pre-training: the source's alone (no target image goes through)."""
+  data = _data()
+  (target_images, _), (source_images, _), _ = data
+  reference = _model(pretrain_steps=pretrain_steps)
+  if pretrain_steps:  # all M_S * B_S are kept: every class weighs 1
+    reference.joint(source_images[:SOURCE_BATCH], training=True)
+  else:
+    reference.joint(target_images, training=True)
+  expected = _moving_statistics(reference)
+  model = _model(pretrain_steps=pretrain_steps)
+  before = _moving_statistics(model)
+  _train(model, data)
+  after = _moving_statistics(model)
+  assert any(not np.allclose(a, b) for a, b in zip(before, after))
+  for got, want in zip(after, expected):
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+  if not pretrain_steps:  # the control: one mixed pass mixes the statistics
+    shared = _model(statistics="shared")
+    _train(shared, data)
+    assert any(not np.allclose(a, b, atol=1e-6)
+               for a, b in zip(_moving_statistics(shared), expected))
 
 
 def test_baseline_follows_the_moving_average_of_rewards():
