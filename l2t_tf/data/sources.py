@@ -91,15 +91,24 @@ def _embedded_split(split: str) -> Examples:
                         FASHION_MNIST_CLASSES)
 
 
-# The first bytes of the formats tf.io.decode_image reads.
-_IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a",
-                     b"BM")
+# The first bytes of the formats tf.io.decode_image reads, and what each
+# complete file has near its end (JPEG's end-of-image marker, PNG's IEND
+# chunk, GIF's trailer; BMP has none to check), found within TAIL bytes.
+_IMAGE_SIGNATURES = {b"\xff\xd8\xff": b"\xff\xd9", b"\x89PNG\r\n\x1a\n": b"IEND",
+                     b"GIF87a": b"\x3b", b"GIF89a": b"\x3b", b"BM": b""}
+_TAIL = 1024
 
 
 def _looks_like_an_image(path: str) -> bool:
-  """Whether the file starts as an image does (catches empty, text and HTML files)."""
+  """Whether the file starts and ends as an image does (catches empty, text,
+  HTML and truncated files without decoding them)."""
   with open(path, "rb") as f:
-    return f.read(8).startswith(_IMAGE_SIGNATURES)
+    head = f.read(8)
+    f.seek(0, os.SEEK_END)
+    f.seek(max(0, f.tell() - _TAIL))
+    tail = f.read()
+  return any(head.startswith(start) and end in tail
+             for start, end in _IMAGE_SIGNATURES.items())
 
 
 def _folder_split(root: str, split: str) -> Examples:
@@ -134,7 +143,7 @@ def _image_files(paths, labels, class_names, where: str) -> Examples:
   broken = [p for p in paths if not _looks_like_an_image(p)]
   if broken:
     raise UserError(f"{len(broken)} file(s) under {where} are not JPEG, PNG, "
-                    f"GIF or BMP images (empty or corrupt), e.g. {broken[0]}",
+                    f"GIF or BMP images (empty, corrupt or truncated), e.g. {broken[0]}",
                     "remove or replace them")
   paths, labels = np.array(paths), np.array(labels, np.int64)
   return Examples(labels, class_names, lambda idx: tf.data.Dataset.from_tensor_slices(

@@ -115,6 +115,17 @@ def test_a_corrupt_image_in_a_folder_is_named(tmp_path):
   with pytest.raises(UserError, match="1 file.*not JPEG.*dog/1.png"):
     pipeline.build_datasets(_config(loader="folder", path=str(tmp_path),
                                     val_per_class=1, image_size=16), 3, 0)
+  # A download cut short: the right first bytes, no end.
+  (tmp_path / "train" / "dog" / "1.png").write_bytes(
+      tf.io.encode_png(np.zeros((8, 8, 3), np.uint8)).numpy())
+  jpeg = tf.io.encode_jpeg(np.full((64, 64, 3), 90, np.uint8)).numpy()
+  (tmp_path / "train" / "cat" / "2.png").write_bytes(jpeg[:len(jpeg) // 2])
+  with pytest.raises(UserError, match="1 file.*truncated.*cat/2.png"):
+    pipeline.build_datasets(_config(loader="folder", path=str(tmp_path),
+                                    val_per_class=1, image_size=16), 3, 0)
+  (tmp_path / "train" / "cat" / "2.png").write_bytes(jpeg)  # whole: accepted
+  pipeline.build_datasets(_config(loader="folder", path=str(tmp_path),
+                                  val_per_class=1, image_size=16), 3, 0)
 
 
 def _png(path):
