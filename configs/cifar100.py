@@ -8,6 +8,8 @@ The paper reports 70.96 +- 0.61 % (L2T-ww) and 67.69 +- 0.22 % (scratch).
 """
 from configs import stl10
 
+SMOKE = stl10.SMOKE
+
 
 def get_config():
   config = stl10.get_config()

@@ -8,6 +8,29 @@ PAPER_DATASETS = ("stl10", "cifar100", "cub200", "mit67", "stanford40",
                   "stanford_dogs")
 
 
+# Every config file has a SMOKE setting: dotted overrides (as --config.a.b=v
+# would set them) that make it run in seconds on a CPU, for the tests and for
+# a user checking a setup (`--config.train.epochs=1 ...`). This is the shrink
+# most start from: one epoch of a few tiny batches, a narrow model, one seed.
+SMOKE = {"data.images_per_class": 8, "data.val_per_class": 4, "model.width": 0.0625,
+         "train.batch_size": 8, "train.epochs": 1, "train.verbose": 0,
+         "export.enabled": False, "grid.seeds": (0,)}
+
+
+def with_overrides(config: ml_collections.ConfigDict,
+                   overrides: dict) -> ml_collections.ConfigDict:
+  """`config` with each dotted field of `overrides` set (a field must exist)."""
+  for dotted, value in overrides.items():
+    *parents, name = dotted.split(".")
+    node = config
+    for parent in parents:
+      node = node[parent]
+    if name not in node:
+      raise KeyError(f"{dotted} is not a config field")
+    node[name] = value
+  return config
+
+
 def paper_dataset(name: str) -> ml_collections.ConfigDict:
   """The single-run config of one of the paper's target datasets (configs/<name>.py)."""
   if name not in PAPER_DATASETS:

@@ -13,6 +13,8 @@ The paper reports 65.05 +- 1.19 % (L2T-ww) and 42.15 +- 0.75 % (scratch).
 """
 from configs import common
 
+SMOKE = {**common.SMOKE, "data.image_size": 64}
+
 IMAGENET_RESNET34 = "sources/resnet34_imagenet.keras"
 
 

@@ -12,6 +12,8 @@ embedded subset (300 images per class) instead.
 """
 from configs import common
 
+SMOKE = {**common.SMOKE, "data.loader": "embedded"}
+
 
 def get_config():
   config = common.get_base_config()

@@ -16,6 +16,9 @@ One row: --config.grid.variants="(('L2T-ww (all-to-all)', (('method', 'l2t_ww'),
 from configs import quickstart
 import l2t_tf
 
+SMOKE = {**quickstart.SMOKE, "data.loader": "embedded", "grid.seeds": (0,),
+         "grid.column_values": (8,), "export.enabled": False}
+
 ONE_TO_ONE = ("transfer.matching", "one_to_one")
 RESNET32 = str(l2t_tf.ASSETS / "source_resnet32_fmnist_0-4.keras")
 # The second source: ResNet-20 (width 0.5), same classes, trained by

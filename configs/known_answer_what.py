@@ -16,6 +16,8 @@ not met; test accuracy 91.3 % (docs/results.md).
 """
 from configs import quickstart
 
+SMOKE = quickstart.SMOKE
+
 
 def get_config():
   config = quickstart.get_config()

@@ -17,6 +17,8 @@ a significant hypergradient; test accuracy 91.0 % (docs/results.md).
 """
 from configs import quickstart
 
+SMOKE = quickstart.SMOKE
+
 
 def get_config():
   config = quickstart.get_config()

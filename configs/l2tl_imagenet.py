@@ -22,6 +22,9 @@ validation split giving the reward, as the paper does for the others.
 """
 from configs import common
 
+SMOKE = {**common.SMOKE, "data.image_size": 75, "l2tl.source_data.image_size": 75,
+         "l2tl.steps_per_epoch": 2}
+
 
 def get_config():
   config = common.get_base_config()

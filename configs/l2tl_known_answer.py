@@ -12,6 +12,8 @@ top-10 expected lambda digits: `scripts/l2tl_known_answer_report.py`):
 """
 from configs import l2tl_quickstart
 
+SMOKE = {**l2tl_quickstart.SMOKE, "l2tl.source_data.images_per_class": 0}
+
 
 def get_config():
   config = l2tl_quickstart.get_config()

@@ -21,6 +21,9 @@ plots/source_class_weights.png. Ablations: --config.l2tl.policy=finetune
 """
 from configs import common
 
+SMOKE = {**common.SMOKE, "l2tl.steps_per_epoch": 4, "l2tl.pretrain_steps": 2,
+         "train.epochs": 2, "l2tl.source_data.images_per_class": 20}
+
 
 def get_config():
   config = common.get_base_config()

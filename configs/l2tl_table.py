@@ -19,6 +19,8 @@ plots/policy_over_training.png hold what its policy learned and from what.
 """
 from configs import l2tl_known_answer, l2tl_quickstart
 
+SMOKE = l2tl_quickstart.SMOKE
+
 TASKS = {"known_answer": l2tl_known_answer, "original": l2tl_quickstart}
 
 

@@ -16,6 +16,8 @@ configs/robustness.py's reference rows. Measured (40 runs, 3-10 min each on
 """
 from configs import fmnist_table
 
+SMOKE = fmnist_table.SMOKE
+
 
 def get_config():
   config = fmnist_table.get_config()

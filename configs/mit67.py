@@ -12,6 +12,8 @@ The paper reports 64.85 % (L2T-ww) and 48.91 % (scratch).
 """
 from configs import cub200
 
+SMOKE = cub200.SMOKE
+
 
 def get_config():
   config = cub200.get_config()

@@ -12,6 +12,8 @@ LwF 43.32, scratch 39.99 %.
 """
 from configs import paper_table1
 
+SMOKE = {**paper_table1.SMOKE, "grid.column_values": (8,)}
+
 SHOWN = ("Scratch", "LwF", "AT (one-to-one)", "LwF+AT (one-to-one)",
          "L2T-ww (all-to-all)")
 

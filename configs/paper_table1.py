@@ -9,6 +9,8 @@ ImageNet ResNet-34 of configs/cub200.py). See l2t_tf/grid.py for the layout:
 """
 from configs import common
 
+SMOKE = common.SMOKE
+
 
 def get_config(dataset: str = "stl10"):
   config = common.paper_dataset(dataset)

@@ -15,6 +15,8 @@ The paper reports 78.31 % with the first source alone and 79.35 / 79.80 /
 """
 from configs import stl10
 
+SMOKE = stl10.SMOKE
+
 
 def get_config(second_source: str = "runs/source2/model.keras"):
   config = stl10.get_config()

@@ -10,6 +10,8 @@ from w = 0; see transfer/meta_networks.py):
 """
 from configs import common
 
+SMOKE = common.SMOKE
+
 
 def get_config(dataset: str = "cub200"):
   config = common.paper_dataset(dataset)

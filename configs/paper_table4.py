@@ -8,6 +8,8 @@ CUB-200 by default; the paper's other columns are mit67 and stanford40:
 """
 from configs import common
 
+SMOKE = common.SMOKE
+
 
 def get_config(dataset: str = "cub200"):
   config = common.paper_dataset(dataset)

@@ -13,6 +13,11 @@ accuracy; --config.method=fm (or scratch, l2t_w, l2t_ww) runs one.
 from configs import common
 import l2t_tf
 
+# The tests' tiny run (tests/cli.py): two classes, 8 images each, one epoch.
+SMOKE = {"data.classes": (5, 7), "data.images_per_class": 8, "data.val_per_class": 4,
+         "data.image_size": 32, "model.width": 0.0625, "train.batch_size": 8,
+         "train.epochs": 1, "train.verbose": 0}
+
 
 def get_config():
   config = common.get_base_config()

@@ -14,6 +14,8 @@ on 2 shared CPU cores. Measured (50 of the runs): docs/results.md, with
 """
 from configs import fmnist_table
 
+SMOKE = fmnist_table.SMOKE
+
 OLD = (("model.init", "keras"), ("train.momentum_rule", "keras"))
 
 

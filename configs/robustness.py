@@ -15,6 +15,8 @@ configs/recipe_ablation.py. Table and collapse counts: docs/results.md
 from configs import fmnist_table
 from configs import recipe_ablation
 
+SMOKE = fmnist_table.SMOKE
+
 METHODS = (("scratch", "scratch", ()),
            ("FM (one-to-one)", "fm", (("transfer.matching", "one_to_one"),)),
            ("L2T-w (one-to-one)", "l2t_w", (("transfer.matching", "one_to_one"),)),

@@ -12,6 +12,8 @@ The paper reports 63.08 % (L2T-ww) and 36.93 % (scratch).
 """
 from configs import cub200
 
+SMOKE = cub200.SMOKE
+
 
 def get_config():
   config = cub200.get_config()

@@ -9,6 +9,8 @@ The paper reports 78.08 % (L2T-ww) and 58.08 % (scratch).
 """
 from configs import cub200
 
+SMOKE = cub200.SMOKE
+
 
 def get_config():
   config = cub200.get_config()

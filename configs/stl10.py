@@ -15,6 +15,8 @@ import l2t_tf
 from l2t_tf import convert
 from configs import common
 
+SMOKE = common.SMOKE
+
 AUTHORS_SOURCE = str(l2t_tf.ASSETS / convert.AUTHORS_SOURCE)
 
 

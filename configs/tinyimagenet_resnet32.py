@@ -13,6 +13,8 @@ using val_annotations.txt first):
 """
 from configs import common
 
+SMOKE = common.SMOKE
+
 
 def get_config():
   config = common.get_base_config()

@@ -17,6 +17,8 @@ learned, 88.62 +- 0.65 frozen (docs/results.md).
 """
 from configs import fmnist_table
 
+SMOKE = fmnist_table.SMOKE
+
 FROZEN = ("transfer.freeze_meta", True)
 NEUTRAL = ("transfer.where_init", "neutral")
 

@@ -3,12 +3,13 @@ import os
 import subprocess
 import sys
 
+from configs import quickstart
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICKSTART = os.path.join(ROOT, "configs/quickstart.py")
-TINY = ["--config.data.classes=(5,7)", "--config.data.images_per_class=8",
-        "--config.data.val_per_class=4", "--config.data.image_size=32",
-        "--config.model.width=0.0625", "--config.train.batch_size=8",
-        "--config.train.epochs=1", "--config.train.verbose=0"]
+# The quickstart's smoke setting (configs/quickstart.py), as command-line flags.
+TINY = [f"--config.{field}={value}".replace(" ", "")
+        for field, value in quickstart.SMOKE.items()]
 
 
 def command(*args, workdir, config=QUICKSTART) -> list[str]:

@@ -14,9 +14,7 @@ from configs import quickstart
 from l2t_tf import train
 from l2t_tf.errors import UserError
 
-TINY = {"data.classes": (5, 7), "data.images_per_class": 8, "data.val_per_class": 4,
-        "model.width": 0.0625, "train.batch_size": 8, "train.epochs": 1,
-        "train.verbose": 0, "export.enabled": False, "method": "scratch"}
+TINY = {**quickstart.SMOKE, "export.enabled": False, "method": "scratch"}
 
 # name: (overrides, text the error must hold)
 CASES = {

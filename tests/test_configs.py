@@ -77,3 +77,34 @@ def test_224_experiments_pair_the_four_stage_outputs():
                             pairs.points(backbones.feature_shapes(source), 0),
                             pairs.points(backbones.feature_shapes(target), 0))
   assert len(built) == 16
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_every_config_has_a_smoke_setting_that_applies(name):
+  from configs import common  # pylint: disable=g-import-not-at-top
+  module = importlib.import_module(f"configs.{name}")
+  config = common.with_overrides(module.get_config(), module.SMOKE)
+  assert config.train.epochs <= 2 and config.model.width <= 0.0625
+  if config.grid.variants:
+    assert tuple(config.grid.seeds) == (0,)
+
+
+def test_overrides_must_name_existing_fields():
+  from configs import common, quickstart  # pylint: disable=g-import-not-at-top
+  with pytest.raises(KeyError, match="train.epochz"):
+    common.with_overrides(quickstart.get_config(), {"train.epochz": 1})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["l2tl_known_answer", "known_answer_what"])
+def test_offline_configs_run_their_smoke_setting(name, tmp_path):
+  """What needs no download runs end to end at its smoke setting."""
+  from configs import common  # pylint: disable=g-import-not-at-top
+  from l2t_tf import train  # pylint: disable=g-import-not-at-top
+  module = importlib.import_module(f"configs.{name}")
+  config = common.with_overrides(module.get_config(), module.SMOKE)
+  methods = [config.method] if config.method else list(config.compare)
+  for method in methods:
+    config.method = method
+    result = train.run(config, str(tmp_path / method))
+    assert 0 <= result["test_accuracy"] <= 1
