@@ -207,12 +207,13 @@ def policy_over_training(trace: dict, class_names, shown: int = 20):
                    if ":" in str(class_names[c])})
   colours = dict(zip(groups, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
   figure, ax = plt.subplots(figsize=(7, 4))
+  labelled = set()
   for c in classes:
     name = str(class_names[c])
     group = name.split(":")[0] if ":" in name else None
-    ax.plot(steps, values[:, c], color=colours.get(group), linewidth=1,
-            label=group if group and group not in ax.get_legend_handles_labels()[1]
-            else (None if group else name))
+    label = name if group is None else (None if group in labelled else group)
+    labelled.add(group)
+    ax.plot(steps, values[:, c], color=colours.get(group), linewidth=1, label=label)
     ax.plot([0], [values[0, c]], marker="o", fillstyle="none", color=colours.get(group))
   ax.set_xlabel("training step (o: the start, before any policy step)")
   ax.set_ylabel("E[lambda(y)]")

@@ -74,3 +74,17 @@ def test_noise_mass_draws_each_pair_start_and_end(tmp_path):
   ends = [p.get_height() for p in figure.axes[0].patches if p.get_gid() == "end"]
   assert ends == [0.3, 0.45]
   assert_png_not_blank(plots.save(figure, tmp_path / "noise.png"))
+
+
+def test_policy_over_training_draws_the_start_and_colours_groups():
+  names = ["garment:Coat", "garment:Bag", "digit:1", "digit:2"]
+  trace = {"0": {"expected_lambda": [0.5] * 4, "steps": 0},
+           "1": {"expected_lambda": [0.5] * 4, "steps": 50},      # pre-training
+           "2": {"expected_lambda": [0.4, 0.45, 0.6, 0.7], "steps": 50}}
+  figure = plots.policy_over_training(trace, names)
+  ax = figure.axes[0]
+  assert sorted(ax.get_legend_handles_labels()[1]) == ["digit", "garment"]
+  curves = [line for line in ax.get_lines() if len(line.get_xdata()) == 3]
+  assert len(curves) == 4 and list(curves[0].get_xdata()) == [0, 50, 100]
+  starts = [line for line in ax.get_lines() if len(line.get_xdata()) == 1]
+  assert len(starts) == 4 and all(line.get_ydata()[0] == 0.5 for line in starts)

@@ -287,8 +287,8 @@ class JointTransfer(common.Hooks, keras.Model):
                         ("advantage", advantage), ("advantage_sq", advantage ** 2),
                         ("lambda", class_weights), ("lambda_sq", class_weights ** 2),
                         ("lambda_advantage", class_weights * advantage)):
-      self.signal[name].assign_add(ops.cast(value, "float32") + ops.zeros_like(
-          self.signal[name]))
+      self.signal[name].assign_add(ops.broadcast_to(ops.cast(value, "float32"),
+                                                    self.signal[name].shape))
 
   def _replicas(self) -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
