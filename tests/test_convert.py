@@ -159,3 +159,9 @@ def test_command_line(tmp_path):
   assert again.returncode == 2
   assert again.stderr.strip().splitlines() == [
       f"error: {out} exists. Fix: pick another --out or delete it first"]
+
+
+def test_without_torch_the_error_says_how_to_install_it(monkeypatch, tmp_path):
+  monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails
+  with pytest.raises(UserError, match=r'needs PyTorch.*pip install -e "\.\[torch\]"'):
+    convert.run(str(CHECKPOINT), str(tmp_path / "x.keras"))
