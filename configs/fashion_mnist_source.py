@@ -8,7 +8,9 @@ l2t_tf/assets/source_resnet32_fmnist_0-4.keras:
   cp /tmp/src/model.keras l2t_tf/assets/source_resnet32_fmnist_0-4.keras
 
 Without the Debian package, --config.data.loader=embedded trains on the
-embedded subset (300 images per class) instead.
+embedded subset (300 images per class) instead. BUILD.md's "Rebuilding the
+embedded assets" gives the measured run (the ResNet-20 variant: 4 epochs,
+266 s, 92.44 % test accuracy on classes 0-4).
 """
 from configs import common
 

@@ -10,7 +10,9 @@ authors' initialisers and PyTorch's momentum rule).
 
 40 runs; the scratch and FM ones are the same configs as in
 configs/recipe_ablation.py. Table and collapse counts: docs/results.md
-(`python scripts/grid_report.py runs/robustness`).
+(`python scripts/grid_report.py runs/robustness`). Measured: runs below
+76.2 % 10 of 20 with 0.1's recipe, 0 of 20 with today's; L2T-ww 89.20 +-
+0.63 % against scratch 86.24 +- 1.30 % (today's recipe).
 """
 from configs import fmnist_table
 from configs import recipe_ablation
