@@ -155,7 +155,9 @@ def l2tl_known_answer(trace: dict, class_names, related: str = "digit:") -> dict
 
   Mean E[lambda] of the related and the other classes at the start and the
   end, the related count among the final top L2TL_TOP (passes at
-  L2TL_RELATED_MIN or more), and the epochs' significant-class counts.
+  L2TL_RELATED_MIN or more; `learned` is False where E[lambda] never moved,
+  as for the uniform and random rows, whose ranking is then only ties), the
+  epochs' significant-class counts and the groups' pooled z.
   """
   epochs = sorted(trace, key=int)
   start = np.asarray(trace[epochs[0]]["expected_lambda"])
@@ -164,13 +166,29 @@ def l2tl_known_answer(trace: dict, class_names, related: str = "digit:") -> dict
   top = np.argsort(-end, kind="stable")[:L2TL_TOP]
   count = int(is_related[top].sum())
   significant = [trace[e].get("significant_classes") for e in epochs[1:]]
+  pooled = pooled_signal(trace)
   return {"related_start": float(start[is_related].mean()),
           "related_end": float(end[is_related].mean()),
           "other_start": float(start[~is_related].mean()),
           "other_end": float(end[~is_related].mean()),
           "related_in_top": count, "top": L2TL_TOP,
           "significant_classes_per_epoch": [s for s in significant if s is not None],
+          "related_z": (float(pooled[is_related].mean()) if pooled.size else None),
+          "other_z": (float(pooled[~is_related].mean()) if pooled.size else None),
+          "learned": bool(np.abs(end - start).max() > 1e-6),
           "passed": count >= L2TL_RELATED_MIN}
+
+
+def pooled_signal(trace: dict) -> np.ndarray:
+  """Per source class, the lambda-advantage t statistics of all epochs pooled
+  into one z (Stouffer: sum / sqrt(epochs)); about N(0, 1) when lambda does
+  not move the reward. Empty when lambda never varied (uniform weights)."""
+  rows = [trace[e]["lambda_advantage_t"] for e in sorted(trace, key=int)
+          if trace[e].get("lambda_advantage_t")
+          and None not in trace[e]["lambda_advantage_t"]]
+  if not rows:
+    return np.zeros(0)
+  return np.asarray(rows, float).sum(0) / math.sqrt(len(rows))
 
 
 # Known-answer verdicts (issue #13): how far below the real source a decoy's

@@ -6,7 +6,10 @@ For each run (a workdir, or every run of a grid) that has policy_trace.json:
 the mean E[lambda] of the digit and the garment classes at the start and the
 end, how many of the final top-10 are digits (passes at 6:
 analysis.L2TL_RELATED_MIN), and how many classes' lambda correlated with the
-advantage beyond chance in the mean epoch (|t| > 2; about 1 of 20 by chance).
+advantage beyond chance in the mean epoch (|t| > 2; about 1 of 20 by chance),
+and each group's mean z of those t pooled over the run (analysis.pooled_signal;
+a group whose lambda raises the reward has a mean z well above 0, the mean
+of 10 independent N(0, 1) has a standard deviation of 0.32).
 Per grid it also draws plots/policy_groups.png: the digits' and garments'
 mean E[lambda] against the step, one line per run, the start included.
 """
@@ -24,10 +27,11 @@ from l2t_tf import analysis, plots  # pylint: disable=g-import-not-at-top,wrong-
 
 
 def _runs(workdir: str) -> list[str]:
-  if os.path.exists(os.path.join(workdir, "policy_trace.json")):
+  """The finished runs (their ranking written) under `workdir`, or itself."""
+  if os.path.exists(os.path.join(workdir, "source_class_weights.json")):
     return [workdir]
-  return sorted(os.path.dirname(p) for p in
-                glob.glob(os.path.join(workdir, "*", "seed=*", "policy_trace.json")))
+  return sorted(os.path.dirname(p) for p in glob.glob(
+      os.path.join(workdir, "*", "seed=*", "source_class_weights.json")))
 
 
 def _read(run: str, name: str):
@@ -59,9 +63,13 @@ def report(workdir: str) -> str:
         f"  {os.path.relpath(run, workdir)}: digits {verdict['related_start']:.3f} -> "
         f"{verdict['related_end']:.3f}, garments {verdict['other_start']:.3f} -> "
         f"{verdict['other_end']:.3f}; digits in the top {verdict['top']}: "
-        f"{verdict['related_in_top']} ({'PASSED' if verdict['passed'] else 'not met'}); "
+        f"{verdict['related_in_top']} ("
+        f"{'PASSED' if verdict['passed'] else 'not met' if verdict['learned'] else 'lambda not learned'}); "
         f"classes with |t| > 2 per epoch: mean "
-        f"{np.mean(significant) if significant else float('nan'):.2f} of {len(names)}")
+        f"{np.mean(significant) if significant else float('nan'):.2f} of {len(names)}"
+        + (f"; pooled z of lambda against the advantage: digits "
+           f"{verdict['related_z']:+.2f}, garments {verdict['other_z']:+.2f}"
+           if verdict["related_z"] is not None else ""))
     if figure is not None:
       steps, digits, garments = _groups(trace, names)
       label = os.path.relpath(run, workdir)

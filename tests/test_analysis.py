@@ -80,8 +80,18 @@ def test_l2tl_known_answer_counts_the_related_classes_at_the_top():
   trace = {"0": {"expected_lambda": start},
            "1": {"expected_lambda": end, "significant_classes": 2}}
   verdict = analysis.l2tl_known_answer(trace, names)
-  assert verdict["related_in_top"] == 7 and verdict["passed"]
+  assert verdict["related_in_top"] == 7 and verdict["passed"] and verdict["learned"]
   assert verdict["related_end"] == pytest.approx((7 * 0.6 + 3 * 0.3) / 10)
   assert verdict["other_start"] == 0.5 and verdict["significant_classes_per_epoch"] == [2]
   trace["1"]["expected_lambda"] = [0.6] * 10 + [0.4] * 10
   assert not analysis.l2tl_known_answer(trace, names)["passed"]
+
+
+def test_pooled_signal_is_stouffers_z_over_the_epochs():
+  trace = {"0": {"expected_lambda": [0.5, 0.5]},
+           "1": {"lambda_advantage_t": [1.0, -1.0]},
+           "2": {"lambda_advantage_t": [2.0, 0.0]},
+           "3": {"lambda_advantage_t": [None, None]}}  # uniform: left out
+  np.testing.assert_allclose(analysis.pooled_signal(trace),
+                             [3 / math.sqrt(2), -1 / math.sqrt(2)])
+  assert analysis.pooled_signal({"0": {"expected_lambda": [0.5]}}).size == 0
