@@ -286,7 +286,7 @@ def _build_handcrafted(request: Request) -> tuple[keras.Model, keras.Model]:
   model = build_handcrafted(request.config, target)
   optimizer = request.optimizer()
   model.compile(optimizer=optimizer, jit_compile=request.jit_compile)
-  optimizer.build(model.with_regressors.trainable_variables)
+  optimizer.build(model.with_heads.trainable_variables)
   return model, target
 
 
