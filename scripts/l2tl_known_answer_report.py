@@ -11,7 +11,8 @@ and each group's mean z of those t pooled over the run (analysis.pooled_signal;
 a group whose lambda raises the reward has a mean z well above 0, the mean
 of 10 independent N(0, 1) has a standard deviation of 0.32).
 Per grid it also draws plots/policy_groups.png: the digits' and garments'
-mean E[lambda] against the step, one line per run, the start included.
+mean E[lambda] against the step, one line per run whose lambda was learned,
+the start included.
 """
 import glob
 import json
@@ -70,7 +71,7 @@ def report(workdir: str) -> str:
         + (f"; pooled z of lambda against the advantage: digits "
            f"{verdict['related_z']:+.2f}, garments {verdict['other_z']:+.2f}"
            if verdict["related_z"] is not None else ""))
-    if figure is not None:
+    if figure is not None and verdict["learned"]:  # flat lines say nothing
       steps, digits, garments = _groups(trace, names)
       label = os.path.relpath(run, workdir)
       line, = ax.plot(steps, digits, label=f"{label}: digits")
