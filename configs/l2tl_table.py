@@ -17,6 +17,11 @@ control that measures what shared statistics cost):
 and the shared-BatchNorm control, measured on the known-answer task)
 writes WORKDIR/{results.csv,table.md}; each run's policy_trace.json and
 plots/policy_over_training.png hold what its policy learned and from what.
+Measured (docs/results.md; 2 to 7 minutes a run on 2 cores): known answer,
+L2TL 93.09 +- 1.61 %, uniform 92.91 +- 0.85 %, random 92.12 +- 1.79 %,
+scratch 92.54 +- 0.42 %, fine-tuning 91.28 +- 1.12 %, shared BatchNorm
+93.83 +- 1.31 %; original, L2TL 92.72 +- 2.12 %, uniform 93.09 +- 1.29 %,
+random 92.54 +- 1.40 %, fine-tuning 92.30 +- 1.18 %.
 """
 from configs import l2tl_known_answer, l2tl_quickstart
 
