@@ -147,6 +147,7 @@ def test_bad_files_are_refused_and_nothing_is_overwritten(tmp_path):
   assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.keras", "notes.pth"]
 
 
+@pytest.mark.slow  # a subprocess, like test_main's
 def test_command_line(tmp_path):
   out = tmp_path / "source.keras"
   command = [sys.executable, "-m", "l2t_tf.convert", f"--from={CHECKPOINT}",
