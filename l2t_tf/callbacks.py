@@ -125,6 +125,14 @@ class Checkpointing(keras.callbacks.Callback):
                            values)
 
 
+def _with_epoch(trace: dict, epoch: int, entry: dict) -> dict:
+  """`trace` ({epoch: entry}, 1-based keys) with `entry` as epoch + 1, and no
+  later epochs (a resumed run rewrites what its interrupted run had written)."""
+  kept = {k: v for k, v in trace.items() if int(k) < epoch + 1}
+  kept[str(epoch + 1)] = entry
+  return kept
+
+
 class MetaSummaries(keras.callbacks.Callback):
   """What phi learned, per epoch and pair, against where it started.
 
@@ -183,8 +191,7 @@ class MetaSummaries(keras.callbacks.Callback):
           tf.summary.scalar(f"lambda_change/{pair.label}",
                             mean - self.start[pair.label]["mean"])
     self.writer.flush()
-    self.trace = {k: v for k, v in self.trace.items() if int(k) < epoch + 1}
-    self.trace[str(epoch + 1)] = entry
+    self.trace = _with_epoch(self.trace, epoch, entry)
     workdir_lib.write_json(self.workdir, workdir_lib.META_TRACE, self.trace)
 
 
@@ -230,8 +237,7 @@ class PolicyTrace(keras.callbacks.Callback):
           tf.summary.scalar(f"policy/{name}", entry[name])
       tf.summary.histogram("policy/expected_lambda", entry["expected_lambda"])
     self.writer.flush()
-    self.trace = {k: v for k, v in self.trace.items() if int(k) < epoch + 1}
-    self.trace[str(epoch + 1)] = entry
+    self.trace = _with_epoch(self.trace, epoch, entry)
     workdir_lib.write_json(self.workdir, workdir_lib.POLICY_TRACE, self.trace)
 
 

@@ -189,6 +189,14 @@ def source_class_weights(ranking: dict, top: int = 30):
   return figure
 
 
+def trace_steps(trace: dict) -> tuple[list, np.ndarray]:
+  """(epoch keys in order, training step at the end of each) of a per-epoch
+  trace whose entry "0" is the start (step 0) and whose others hold `steps`."""
+  epochs = sorted(trace, key=int)
+  return epochs, np.cumsum([trace[e].get("steps", 0) if e != "0" else 0
+                            for e in epochs])
+
+
 def policy_over_training(trace: dict, class_names, shown: int = 20):
   """L2TL: E[lambda(y)] of each source class against the training step.
 
@@ -197,8 +205,7 @@ def policy_over_training(trace: dict, class_names, shown: int = 20):
   (the known-answer source) are coloured by group. With more than `shown`
   classes, only the highest and lowest halves at the end are drawn.
   """
-  epochs = sorted(trace, key=int)
-  steps = np.cumsum([trace[e].get("steps", 0) if e != "0" else 0 for e in epochs])
+  epochs, steps = trace_steps(trace)
   values = np.asarray([trace[e]["expected_lambda"] for e in epochs])  # [epochs, classes]
   order = np.argsort(-values[-1], kind="stable")
   classes = list(order) if len(order) <= shown else (

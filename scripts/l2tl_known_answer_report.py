@@ -42,8 +42,7 @@ def _read(run: str, name: str):
 
 def _groups(trace: dict, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
   """(steps, digits' mean E[lambda], garments' mean E[lambda]) per epoch."""
-  epochs = sorted(trace, key=int)
-  steps = np.cumsum([trace[e].get("steps", 0) if e != "0" else 0 for e in epochs])
+  epochs, steps = plots.trace_steps(trace)
   values = np.asarray([trace[e]["expected_lambda"] for e in epochs])
   digits = np.asarray([str(n).startswith("digit:") for n in names])
   return steps, values[:, digits].mean(1), values[:, ~digits].mean(1)
