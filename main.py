@@ -7,7 +7,6 @@
 
 Rerunning a training command with the same --workdir resumes it.
 """
-import os
 import sys
 
 from absl import app, flags
@@ -31,7 +30,8 @@ flags.mark_flags_as_required(["workdir"])
 
 
 def _workdir() -> str:
-  return os.path.expanduser(_WORKDIR.value)  # --workdir=~/x is the home folder
+  from l2t_tf import storage  # pylint: disable=g-import-not-at-top
+  return storage.expand(_WORKDIR.value)  # --workdir=~/x is the home folder
 
 
 def _config() -> ml_collections.ConfigDict:

@@ -9,19 +9,24 @@ Layout under `<workdir>/checkpoints/`:
                                 record, per-epoch history, variable shapes
   LATEST                        the name of the newest complete checkpoint
 
-A save writes a hidden temporary folder, fsyncs it, renames it into place and
-only then rewrites LATEST (also by rename), so a process killed at any moment
-leaves LATEST naming a complete checkpoint. The data order needs no state of
-its own: the training stream is a pure function of (seed, epoch, step).
+A save publishes the folder whole (storage.publish_folder: on a local disk a
+fsynced hidden folder renamed into place; on an object store such as gs://,
+with no rename, an upload with state.json last) and only then rewrites
+LATEST, in one step. Restores read only the folder LATEST names, so a process
+killed at any moment leaves LATEST naming a complete checkpoint; a folder it
+does not name is rewritten when that step is saved again. The data order
+needs no state of its own: the training stream is a pure function of
+(seed, epoch, step).
 """
+import io
 import json
 import os
-import shutil
-import tempfile
 import zipfile
 
 import numpy as np
+from tensorflow import errors as tf_errors
 
+from l2t_tf import storage
 from l2t_tf.errors import UserError
 from l2t_tf.trainers import common
 
@@ -47,20 +52,6 @@ def read_values(variables) -> list[np.ndarray]:
   return [np.asarray(v.numpy()) for v in variables]
 
 
-def _fsync_file(path: str) -> None:
-  with open(path, "rb") as f:
-    os.fsync(f.fileno())
-
-
-def _write_latest(directory: str, name: str) -> None:
-  with tempfile.NamedTemporaryFile("w", dir=directory, delete=False,
-                                   prefix=".latest-") as f:
-    f.write(name + "\n")
-    f.flush()
-    os.fsync(f.fileno())
-  os.replace(f.name, os.path.join(directory, LATEST))
-
-
 class Checkpointer:
   """Saves and restores `training_variables` plus a JSON state, keeping `keep`."""
 
@@ -70,13 +61,12 @@ class Checkpointer:
 
   def latest(self) -> str | None:
     """Path of the newest complete checkpoint, or None."""
-    try:
-      with open(os.path.join(self.directory, LATEST)) as f:
-        name = f.read().strip()
-    except FileNotFoundError:
+    pointer = os.path.join(self.directory, LATEST)
+    if not storage.exists(pointer):
       return None
+    name = storage.read_text(pointer).strip()
     path = os.path.join(self.directory, name)
-    if not name or not os.path.isdir(path):
+    if not name or not storage.isdir(path):
       raise UserError(f"{self.directory}/{LATEST} names a missing checkpoint "
                       f"'{name}'", f"delete {self.directory} to start over, or "
                       "restore the folder it names")
@@ -90,37 +80,37 @@ class Checkpointer:
     """
     if values is None:
       values = read_values(variables)
-    os.makedirs(self.directory, exist_ok=True)
     name = f"ckpt-{global_step:08d}"
     final = os.path.join(self.directory, name)
-    temporary = tempfile.mkdtemp(dir=self.directory, prefix=".tmp-")
-    try:
-      arrays = {f"v{i:05d}": value for i, value in enumerate(values)}
-      state = dict(state, shapes=[list(a.shape) for a in arrays.values()],
-                   names=[v.path for v in variables])
-      np.savez(os.path.join(temporary, "variables.npz"), **arrays)
-      with open(os.path.join(temporary, "state.json"), "w") as f:
+    arrays = {f"v{i:05d}": value for i, value in enumerate(values)}
+    state = dict(state, shapes=[list(a.shape) for a in arrays.values()],
+                 names=[v.path for v in variables])
+
+    def fill(folder: str) -> None:
+      np.savez(os.path.join(folder, "variables.npz"), **arrays)
+      with open(os.path.join(folder, "state.json"), "w", encoding="utf-8") as f:
         json.dump(state, f, indent=1)
-      for file in ("variables.npz", "state.json"):
-        _fsync_file(os.path.join(temporary, file))
-      if os.path.exists(final):  # the same step saved twice: keep the first
-        shutil.rmtree(temporary)
-      else:
-        os.replace(temporary, final)
-      _write_latest(self.directory, name)
-    except OSError as e:
-      shutil.rmtree(temporary, ignore_errors=True)
-      raise UserError(f"cannot write checkpoint {final} ({e.strerror}); the "
-                      "previous checkpoint is kept",
+
+    try:
+      if self.latest() == final:  # the same step saved twice: keep the first
+        return final
+      storage.rmtree(final)  # a folder LATEST never named: cut short
+      storage.publish_folder(final, fill, last=("state.json",))
+      storage.write(os.path.join(self.directory, LATEST), name + "\n")
+    except (OSError, tf_errors.OpError) as e:
+      raise UserError(f"cannot write checkpoint {final} "
+                      f"({getattr(e, 'strerror', None) or e}); the previous "
+                      "checkpoint is kept",
                       "free disk space or pass another --workdir") from None
     self._prune(name)
     return final
 
   def _prune(self, newest: str) -> None:
-    names = sorted(n for n in os.listdir(self.directory) if n.startswith("ckpt-"))
+    names = sorted(n for n in storage.listdir(self.directory)
+                   if n.startswith("ckpt-"))
     for name in names[:-self.keep]:
       if name != newest:
-        shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
+        storage.rmtree(os.path.join(self.directory, name))
 
   def restore(self, variables, path: str) -> dict:
     """Assigns the checkpoint at `path` to `variables` and returns its state.
@@ -130,11 +120,12 @@ class Checkpointer:
     fix = ("resume with the config that wrote it (see WORKDIR/config.json) or "
            "pass a new --workdir")
     try:
-      with open(os.path.join(path, "state.json")) as f:
-        state = json.load(f)
-      with np.load(os.path.join(path, "variables.npz")) as npz:
+      state = json.loads(storage.read_text(os.path.join(path, "state.json")))
+      npz_bytes = storage.read_bytes(os.path.join(path, "variables.npz"))
+      with np.load(io.BytesIO(npz_bytes)) as npz:
         arrays = [npz[f"v{i:05d}"] for i in range(len(npz.files))]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError,
+            tf_errors.OpError) as e:
       raise UserError(f"checkpoint {path} is unreadable or truncated "
                       f"({type(e).__name__})", f"delete {path} and its name in "
                       f"{LATEST} to fall back, or pass a new --workdir") from None

@@ -12,6 +12,7 @@ and `--num_classes` check them). Needs PyTorch to read the file (`pip install
 Inputs of the written model are what the PyTorch model took: RGB in [0, 1]
 standardised with ImageNet's mean and std, as `data.preprocessing` does.
 """
+import io
 import os
 import re
 import sys
@@ -26,6 +27,7 @@ if __name__ == "__main__":
 import keras  # pylint: disable=g-import-not-at-top,wrong-import-position
 import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+from l2t_tf import storage  # pylint: disable=g-import-not-at-top,wrong-import-position
 from l2t_tf.errors import UserError
 from l2t_tf.models import backbones
 
@@ -47,11 +49,12 @@ def load_state_dict(path: str) -> dict[str, np.ndarray]:
   except ImportError:
     raise UserError("reading a PyTorch checkpoint needs PyTorch, which is not "
                     "installed", 'pip install -e ".[torch]"') from None
-  if not os.path.isfile(path):
+  if not storage.isfile(path):
     raise UserError(f"checkpoint {path} does not exist",
                     "pass --from=PATH to a .pth / .pth.tar file")
   try:
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint = torch.load(io.BytesIO(storage.read_bytes(path)),
+                            map_location="cpu", weights_only=True)
   except Exception as e:  # not a torch file, truncated, pickled code ...
     raise UserError(f"cannot read {path} as a PyTorch checkpoint "
                     f"({type(e).__name__})", "pass a file written by torch.save "
@@ -186,21 +189,13 @@ def describe(model: keras.Model) -> str:
 
 
 def save(model: keras.Model, out: str) -> None:
-  """Writes `out` through a temporary file, so a failure leaves nothing half-written."""
-  folder = os.path.dirname(os.path.abspath(out))
-  if not os.path.isdir(folder):
+  """Writes `out` in one step (storage.write), so a failure leaves nothing half-written."""
+  folder = os.path.dirname(os.path.abspath(out) if storage.is_local(out) else out)
+  if not storage.isdir(folder):
     raise UserError(f"folder {folder} does not exist", "create it or pick another --out")
-  fd, staged = tempfile.mkstemp(suffix=".keras", prefix=".tmp-", dir=folder)
-  os.close(fd)
-  try:
-    model.save(staged)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staged, 0o666 & ~umask)  # mkstemp's file is private; the result is not
-    os.replace(staged, out)
-  finally:
-    if os.path.exists(staged):
-      os.remove(staged)
+  with tempfile.TemporaryDirectory() as staging:
+    model.save(os.path.join(staging, "model.keras"))
+    storage.write(out, storage.read_bytes(os.path.join(staging, "model.keras")))
 
 
 _FROM = flags.DEFINE_string("from", None, "PyTorch checkpoint (.pth / .pth.tar).")
@@ -223,14 +218,14 @@ def run(source: str, out: str, arch: str | None = None,
   if not source or not out:
     raise UserError("--from and --out are required",
                     "pass --from=CHECKPOINT.pth --out=SOURCE.keras")
-  out = os.path.expanduser(out)
+  out = storage.expand(out)
   if not out.endswith(".keras"):
     raise UserError(f"--out={out} does not end in .keras", "name it SOURCE.keras")
-  if os.path.exists(out):
+  if storage.exists(out):
     raise UserError(f"{out} exists", "pick another --out or delete it first")
   if image_size is not None and image_size < 32:
     raise UserError(f"--image_size={image_size} is too small", "use 32 or more")
-  model = convert(load_state_dict(os.path.expanduser(source)), arch, image_size,
+  model = convert(load_state_dict(storage.expand(source)), arch, image_size,
                   stem_point)
   if num_classes is not None and model.output_shape[-1] != num_classes:
     raise UserError(f"the checkpoint has {model.output_shape[-1]} classes, not "

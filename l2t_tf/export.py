@@ -1,8 +1,11 @@
 """SavedModel export of the target network for TF Serving.
 
-Layout: `<base>/<model_name>/<version>/` with an integer version that only grows;
-a version is written under a hidden temporary name and renamed into place, so
-TF Serving (which watches the folder) never sees a half-written model.
+Layout: `<base>/<model_name>/<version>/` with an integer version that only grows,
+published whole (storage.publish_folder). On a local disk the version is
+renamed into place, so TF Serving (which watches the folder) never sees half a
+model. On an object store (gs://) its files are uploaded with saved_model.pb
+last: TF Serving may try the version before that file arrives, and then
+retries the load (5 times, a minute apart, by default).
 
 Signatures:
   serving_default     images: uint8 [batch, height, width, 1|3|4], any size.
@@ -14,12 +17,11 @@ Both return probabilities, top_classes (int64, best first), top_probabilities
 and top_class_names, so the class names travel with the model.
 """
 import os
-import shutil
-import tempfile
 
 import keras
 import tensorflow as tf
 
+from l2t_tf import storage
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import preprocess
 from l2t_tf.errors import UserError
@@ -90,9 +92,9 @@ def serving_archive(target: keras.Model, class_names, data_config
 
 
 def _versions(model_dir: str) -> list[int]:
-  if not os.path.isdir(model_dir):
+  if not storage.isdir(model_dir):
     return []
-  return sorted(int(n) for n in os.listdir(model_dir) if n.isdigit())
+  return sorted(int(n) for n in storage.listdir(model_dir) if n.isdigit())
 
 
 def check_version_free(base: str, model_name: str, version: int) -> None:
@@ -101,17 +103,26 @@ def check_version_free(base: str, model_name: str, version: int) -> None:
   if version < 0:
     raise UserError(f"export.version must be >= 0, got {version}",
                     "use 0 for the next free version")
+  _check_writable(base, model_name)
+  if version and version in _versions(os.path.join(base, model_name)):
+    raise UserError(f"export version {os.path.join(base, model_name, str(version))}"
+                    " already exists (versions are never overwritten)",
+                    "pass --config.export.version=0 for the next free version")
+
+
+def _check_writable(base: str, model_name: str) -> None:
+  fix = "pass a writable folder (--export_dir, or export.base_dir)"
+  if not storage.is_local(base):  # no folders or permissions to inspect there
+    if storage.isfile(base) or storage.isfile(os.path.join(base, model_name)):
+      raise UserError(f"cannot export under {base}: a file is in the way", fix)
+    return
   existing = os.path.abspath(os.path.join(base, model_name))
   while not os.path.exists(existing):  # the nearest folder that exists
     existing = os.path.dirname(existing)
   if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
     raise UserError(f"cannot export under {base}: {existing} is "
                     f"{'a file' if os.path.isfile(existing) else 'not writable'}",
-                    "pass a writable folder (--export_dir, or export.base_dir)")
-  if version and version in _versions(os.path.join(base, model_name)):
-    raise UserError(f"export version {os.path.join(base, model_name, str(version))}"
-                    " already exists (versions are never overwritten)",
-                    "pass --config.export.version=0 for the next free version")
+                    fix)
 
 
 def export_target(target: keras.Model, class_names, data_config, base: str,
@@ -119,23 +130,21 @@ def export_target(target: keras.Model, class_names, data_config, base: str,
   """Writes `<base>/<model_name>/<version>/` and returns its path."""
   check_version_free(base, model_name, version)
   model_dir = os.path.join(base, model_name)
-  os.makedirs(model_dir, exist_ok=True)
   version = version or (max(_versions(model_dir), default=0) + 1)
   final = os.path.join(model_dir, str(version))
-  temporary = tempfile.mkdtemp(dir=model_dir, prefix=".tmp-")
-  try:
-    staged = os.path.join(temporary, "model")
-    serving_archive(target, class_names, data_config).write_out(staged, verbose=False)
-    extra = os.path.join(staged, "assets.extra")
-    os.makedirs(extra, exist_ok=True)
-    with open(os.path.join(extra, "class_names.txt"), "w") as f:
+
+  def fill(folder: str) -> None:
+    serving_archive(target, class_names, data_config).write_out(folder, verbose=False)
+    os.makedirs(os.path.join(folder, "assets.extra"), exist_ok=True)
+    with open(os.path.join(folder, "assets.extra", "class_names.txt"), "w",
+              encoding="utf-8") as f:
       f.write("\n".join(str(n) for n in class_names) + "\n")
-    if os.path.exists(final):  # another process took this version meanwhile
-      raise UserError(f"export version {final} appeared while exporting",
-                      "rerun the export; it picks the next free version")
-    os.replace(staged, final)
-  finally:
-    shutil.rmtree(temporary, ignore_errors=True)
+
+  try:
+    storage.publish_folder(final, fill, last=("saved_model.pb",))
+  except FileExistsError:  # another process took this version meanwhile
+    raise UserError(f"export version {final} appeared while exporting",
+                    "rerun the export; it picks the next free version") from None
   return final
 
 
@@ -145,7 +154,7 @@ def export_workdir(workdir: str, base: str = "", model_name: str = "",
   paths = {name: os.path.join(workdir, name) for name in
            ("model.keras", workdir_lib.CONFIG, workdir_lib.RESULTS)}
   for name, path in paths.items():
-    if not os.path.exists(path):
+    if not storage.exists(path):
       raise UserError(f"{workdir} has no {name}, so it holds no finished run",
                       "pass the --workdir of a run that finished training")
   config = workdir_lib.read_json(workdir, workdir_lib.CONFIG)

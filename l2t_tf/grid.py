@@ -13,6 +13,7 @@ variants, columns: the column values, as the paper's Table 1).
   grid.seeds = (0, 1, 2)
 """
 import csv
+import io
 import itertools
 import os
 import re
@@ -20,7 +21,7 @@ import statistics
 
 from absl import logging
 
-from l2t_tf import train
+from l2t_tf import storage, train
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.errors import UserError
 
@@ -109,15 +110,16 @@ def markdown_table(rows: list[dict], column_title: str, columns: list) -> str:
 
 
 def write_outputs(rows: list[dict], grid, workdir: str) -> None:
-  os.makedirs(workdir, exist_ok=True)
-  with open(os.path.join(workdir, "results.csv"), "w", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
+  storage.makedirs(workdir)
+  csv_text = io.StringIO()
+  writer = csv.DictWriter(csv_text, fieldnames=FIELDS)
+  writer.writeheader()
+  writer.writerows(rows)
+  storage.write(os.path.join(workdir, "results.csv"), csv_text.getvalue())
   columns = list(grid.column_values) if grid.column else [""]
   seeds = len(grid.seeds)
   table = markdown_table(rows, grid.column.split(".")[-1], columns)
-  with open(os.path.join(workdir, "table.md"), "w") as f:
-    f.write(f"Test accuracy at the best validation epoch, mean ± std over "
-            f"{seeds} seed(s).\n\n{table}")
+  storage.write(os.path.join(workdir, "table.md"),
+                f"Test accuracy at the best validation epoch, mean ± std over "
+                f"{seeds} seed(s).\n\n{table}")
   print(table, flush=True)

@@ -1,12 +1,11 @@
 """Builds the compiled Keras model for `config.method` from a config and the data."""
 import dataclasses
-import os
 from typing import Any
 
 import keras
 import numpy as np
 
-from l2t_tf import optim
+from l2t_tf import optim, storage
 from l2t_tf.errors import UserError
 from l2t_tf.models import backbones, known_answer, layers
 from l2t_tf.trainers.classic import HandCrafted
@@ -52,7 +51,7 @@ def load_source(path: str, calibration_images=None) -> keras.Model:
   if not path:
     raise UserError("this method needs a source network but transfer.source_paths "
                     "is empty", "pass --config.transfer.source_paths=\"('SRC.keras',)\"")
-  if not os.path.exists(path):
+  if not storage.exists(path):
     raise UserError(f"source checkpoint {path} does not exist",
                     "convert a PyTorch one (python -m l2t_tf.convert --from=CKPT "
                     f"--out={path}) or train one (its WORKDIR/model.keras), and "

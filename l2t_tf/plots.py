@@ -3,6 +3,7 @@
 Each function returns a Figure; `save` writes it as a PNG. They take plain
 numbers (lambda statistics, histories, weights, saliency maps), not models.
 """
+import io
 import os
 
 import matplotlib
@@ -10,12 +11,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
-from l2t_tf import analysis
+from l2t_tf import analysis, storage
 
 
 def save(figure, path: str) -> str:
-  figure.savefig(path, dpi=110, bbox_inches="tight")
+  """Writes `figure` as a PNG at `path` (any filesystem, see storage.py)."""
+  png = io.BytesIO()
+  figure.savefig(png, format="png", dpi=110, bbox_inches="tight")
   plt.close(figure)
+  storage.write(path, png.getvalue())
   return path
 
 
@@ -252,5 +256,5 @@ def noise_mass(what: dict):
 
 def output_dir(workdir: str) -> str:
   path = os.path.join(workdir, "plots")
-  os.makedirs(path, exist_ok=True)
+  storage.makedirs(path)
   return path

@@ -16,6 +16,8 @@ from absl import app, flags
 import numpy as np
 import tensorflow as tf
 
+from l2t_tf import storage
+
 _IMAGES = flags.DEFINE_string("images", None, "Folder of PNG/JPEG/BMP/GIF images.")
 _SERVER = flags.DEFINE_string("server", "localhost:8500", "TF Serving gRPC address.")
 _MODEL = flags.DEFINE_string("model", "target", "Model name in TF Serving.")
@@ -29,9 +31,9 @@ EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 def read_images(folder: str) -> dict[str, np.ndarray]:
   """{file name: uint8 [h, w, c]} for every image in `folder`, sorted by name."""
-  if not os.path.isdir(folder):
+  if not storage.isdir(folder):
     raise ValueError(f"image folder {folder} does not exist")
-  names = sorted(n for n in os.listdir(folder) if n.lower().endswith(EXTENSIONS))
+  names = sorted(n for n in storage.listdir(folder) if n.lower().endswith(EXTENSIONS))
   if not names:
     raise ValueError(f"no {'/'.join(EXTENSIONS)} images in {folder}")
   images = {}

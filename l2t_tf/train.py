@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from l2t_tf import callbacks as callbacks_lib
-from l2t_tf import checkpoints, distribution, export, methods
+from l2t_tf import checkpoints, distribution, export, methods, storage
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import joint, pipeline
 from l2t_tf.errors import UserError
@@ -60,6 +60,7 @@ def run(config, workdir: str) -> dict:
   strategy = distribution.make_strategy(config.train.strategy)  # first, see there
   chief = distribution.is_chief(strategy)
   _check_options(config)
+  storage.check_reachable(workdir)
   keras.utils.set_random_seed(config.seed)
   if config.deterministic:
     tf.config.experimental.enable_op_determinism()

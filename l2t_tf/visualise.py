@@ -8,7 +8,7 @@ import os
 
 import ml_collections
 
-from l2t_tf import analysis, checkpoints, methods, plots
+from l2t_tf import analysis, checkpoints, methods, plots, storage
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import pipeline
 from l2t_tf.errors import UserError
@@ -50,7 +50,7 @@ def write_plots(model, val_dataset, workdir: str) -> list[str]:
 def load(workdir: str):
   """(model, datasets, history) rebuilt from the workdir's config and newest checkpoint."""
   path = os.path.join(workdir, workdir_lib.CONFIG)
-  if not os.path.exists(path):
+  if not storage.exists(path):
     raise UserError(f"{workdir} has no {workdir_lib.CONFIG}, so it holds no run",
                     "pass the --workdir of a training run")
   config = ml_collections.ConfigDict(workdir_lib.upgrade_config(

@@ -1,13 +1,14 @@
 """The workdir: checked before anything is written, never overwritten silently."""
 import contextlib
-import glob
 import json
 import os
 import shutil
 import socket
-import tempfile
 import time
 
+from tensorflow import errors as tf_errors
+
+from l2t_tf import storage
 from l2t_tf.errors import UserError
 
 RESULTS = "results.json"
@@ -79,39 +80,40 @@ def lock(workdir: str):
   """
   if not workdir:
     raise UserError("--workdir is empty", "pass --workdir=DIR")
-  path = os.path.join(os.path.expanduser(workdir), LOCK)
+  path = os.path.join(storage.expand(workdir), LOCK)
   mine = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
   try:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    storage.makedirs(os.path.dirname(path))
     for attempt in range(2):
-      try:
-        with open(path, "x") as f:
-          json.dump(mine, f)
+      if storage.create_exclusive(path, json.dumps(mine)):
         break
-      except FileExistsError:
-        holder = _lock_holder(path)
-        if attempt or _alive(holder):
-          raise UserError(
-              f"{workdir} is in use by process {holder.get('pid')} on "
-              f"{holder.get('host')} (since {time.ctime(holder.get('started', 0))})",
-              "wait for that run to end, or pass another --workdir (delete "
-              f"{path} only if that process is gone)") from None
-        os.remove(path)  # its process is gone: a stale lock
-  except OSError as e:
-    raise UserError(f"workdir {workdir} is not writable ({e.strerror})",
+      holder = _lock_holder(path)
+      if attempt or _alive(holder):
+        raise UserError(
+            f"{workdir} is in use by process {holder.get('pid')} on "
+            f"{holder.get('host')} (since {time.ctime(holder.get('started', 0))})",
+            "wait for that run to end, or pass another --workdir (delete "
+            f"{path} only if that process is gone)")
+      storage.remove(path)  # its process is gone: a stale lock
+  except (OSError, tf_errors.OpError) as e:
+    raise UserError(f"workdir {workdir} is not writable ({_reason(e)})",
                     "pass a --workdir you can write to") from None
   try:
     yield
   finally:
     if _lock_holder(path) == mine:
-      os.remove(path)
+      storage.remove(path)
+
+
+def _reason(error: Exception) -> str:
+  """An OSError's or TensorFlow filesystem error's message, without a traceback."""
+  return getattr(error, "strerror", None) or getattr(error, "message", None) or str(error)
 
 
 def _lock_holder(path: str) -> dict:
   try:
-    with open(path) as f:
-      return json.load(f)
-  except (OSError, ValueError):
+    return json.loads(storage.read_text(path))
+  except (OSError, ValueError, tf_errors.OpError):
     return {}  # unreadable or half-written: treated as held by nobody alive
 
 
@@ -135,10 +137,15 @@ def remove_leftovers(workdir: str) -> list[str]:
   """
   patterns = (os.path.join(workdir, "checkpoints", ".tmp-*"),
               os.path.join(workdir, "export", "*", ".tmp-*"))
-  removed = sorted(p for pattern in patterns for p in glob.glob(pattern))
-  for path in removed:
-    shutil.rmtree(path, ignore_errors=True)
-  return removed
+  removed = [p for pattern in patterns for p in storage.glob(pattern)]
+  # Where folders are uploaded (see storage.py), an export version without
+  # its saved_model.pb is one whose upload was cut short.
+  removed += [p for p in storage.glob(os.path.join(workdir, "export", "*", "*"))
+              if os.path.basename(p).isdigit()
+              and not storage.exists(os.path.join(p, "saved_model.pb"))]
+  for path in sorted(removed):
+    storage.rmtree(path)
+  return sorted(removed)
 
 
 def finished(run_dir: str, config_json: str) -> dict | None:
@@ -169,19 +176,20 @@ def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0) -> N
   """
   if not workdir:
     raise UserError("--workdir is empty", "pass --workdir=DIR")
-  if os.path.exists(os.path.join(workdir, RESULTS)):
+  if storage.exists(os.path.join(workdir, RESULTS)):
     raise UserError(f"{workdir} already holds a finished run ({RESULTS})",
                     "choose a new --workdir (existing results are never "
                     "overwritten)")
+  probe = os.path.join(workdir, f".write-test-{os.getpid()}")
   try:
-    os.makedirs(workdir, exist_ok=True)
-    with tempfile.TemporaryFile(dir=workdir):
-      pass
-  except OSError as e:
-    raise UserError(f"workdir {workdir} is not writable ({e.strerror})",
+    storage.makedirs(workdir)
+    storage.write(probe, "")
+    storage.remove(probe)
+  except (OSError, tf_errors.OpError) as e:
+    raise UserError(f"workdir {workdir} is not writable ({_reason(e)})",
                     "pass a --workdir you can write to") from None
-  free = shutil.disk_usage(workdir).free
-  if free < required_bytes:
+  free = shutil.disk_usage(workdir).free if storage.is_local(workdir) else None
+  if free is not None and free < required_bytes:
     raise UserError(f"only {free / 2**20:.0f} MiB free under {workdir}, this run "
                     f"needs about {required_bytes / 2**20:.0f} MiB for checkpoints "
                     "and models", "free disk space or pass another --workdir")
@@ -200,28 +208,24 @@ def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0) -> N
 
 def record_config(workdir: str, config_json: str) -> None:
   """Saves the run's config (once), after a resume has restored successfully."""
-  if not os.path.exists(os.path.join(workdir, CONFIG)):
+  if not storage.exists(os.path.join(workdir, CONFIG)):
     write_json(workdir, CONFIG, json.loads(config_json))
 
 
 def write_json(workdir: str, name: str, payload: dict) -> str:
-  """Writes JSON atomically (temporary file, then rename)."""
+  """Writes JSON as one step (see storage.write)."""
   path = os.path.join(workdir, name)
-  with tempfile.NamedTemporaryFile("w", dir=workdir, delete=False,
-                                   suffix=".tmp") as f:
-    json.dump(payload, f, indent=2, sort_keys=True)
-  os.replace(f.name, path)
+  storage.write(path, json.dumps(payload, indent=2, sort_keys=True))
   return path
 
 
 def read_json(workdir: str, name: str) -> dict | None:
   """The JSON file `name` in workdir, or None when there is none."""
   path = os.path.join(workdir, name)
-  if not os.path.exists(path):
+  if not storage.exists(path):
     return None
   try:
-    with open(path) as f:
-      return json.load(f)
+    return json.loads(storage.read_text(path))
   except ValueError:  # truncated or edited by hand
     raise UserError(f"{path} is not valid JSON (truncated?)",
                     "restore it, or start the run in a new --workdir") from None

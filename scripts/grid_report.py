@@ -18,9 +18,14 @@ group's scratch mean, and below the best group's scratch mean minus 10.
 """
 import argparse
 import collections
-import json
 import os
 import statistics
+
+from l2t_tf import console
+console.quiet_tensorflow()  # before TensorFlow's import prints its start-up lines
+import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+from l2t_tf import workdir as workdir_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 METHODS = ("scratch", "FM_one-to-one", "L2T-w_one-to-one", "L2T-ww_all-to-all")
 
@@ -28,11 +33,10 @@ METHODS = ("scratch", "FM_one-to-one", "L2T-w_one-to-one", "L2T-ww_all-to-all")
 def collect(workdir: str) -> dict:
   """(group, row) -> {seed: test accuracy in %}."""
   found = []
-  for folder, _, files in os.walk(workdir, followlinks=True):
+  for folder, _, files in tf.io.gfile.walk(workdir):  # follows links
     name = os.path.basename(folder)
     if "results.json" in files and name.startswith("seed="):
-      with open(os.path.join(folder, "results.json")) as f:
-        accuracy = 100 * json.load(f)["test_accuracy"]
+      accuracy = 100 * workdir_lib.read_json(folder, "results.json")["test_accuracy"]
       parts = os.path.relpath(os.path.dirname(folder), workdir).split(os.sep)
       found.append((parts, int(name.split("=")[1]), accuracy))
   by_column = any("scratch" in parts[0] for parts, _, _ in found)

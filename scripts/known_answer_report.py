@@ -11,12 +11,12 @@ With meta_trace.json, also per source how many pairs' "where" meta-gradient
 was significant over the run (|t| > 2; analysis.hypergradient_t): with none,
 the change of lambda is noise.
 """
-import json
 import math
 import os
 import sys
 
 from l2t_tf import analysis, plots
+from l2t_tf import workdir as workdir_lib
 
 
 def _fmt(source: dict) -> str:
@@ -25,10 +25,8 @@ def _fmt(source: dict) -> str:
 
 
 def report(workdir: str) -> str:
-  with open(os.path.join(workdir, "lambdas.json")) as f:
-    stats = json.load(f)
-  with open(os.path.join(workdir, "config.json")) as f:
-    config = json.load(f)
+  stats = workdir_lib.read_json(workdir, "lambdas.json")
+  config = workdir_lib.read_json(workdir, workdir_lib.CONFIG)
   paths = config["transfer"]["source_paths"]
   summary = analysis.known_answer_summary(stats, paths)
   lines = [workdir]
@@ -47,13 +45,12 @@ def report(workdir: str) -> str:
                  f"pairs {min(m['end'] for m in what['pairs']):.3f}-"
                  f"{max(m['end'] for m in what['pairs']):.3f}): "
                  f"{'PASSED' if what['passed'] else 'not met'}; {figure}")
-  trace_path = os.path.join(workdir, "meta_trace.json")
-  if os.path.exists(trace_path):
-    with open(os.path.join(workdir, "results.json")) as f:
-      train_size = json.load(f)["data_sizes"]["train"]
-    with open(trace_path) as f:
-      t = analysis.hypergradient_t(json.load(f), math.ceil(
-          train_size / config["train"]["batch_size"]))
+  trace = workdir_lib.read_json(workdir, workdir_lib.META_TRACE)
+  if trace is not None:
+    train_size = workdir_lib.read_json(
+        workdir, workdir_lib.RESULTS)["data_sizes"]["train"]
+    t = analysis.hypergradient_t(trace, math.ceil(
+        train_size / config["train"]["batch_size"]))
     for k in sorted({stats[label]["source_network"] for label in t}):
       values = [v for label, v in t.items() if stats[label]["source_network"] == k]
       lines.append(f"  source {k} ({paths[k]}): {len(values)} pairs, "

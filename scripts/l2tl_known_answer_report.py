@@ -14,8 +14,6 @@ Per grid it also draws plots/policy_groups.png: the digits' and garments'
 mean E[lambda] against the step, one line per run whose lambda was learned,
 the start included.
 """
-import glob
-import json
 import os
 import sys
 
@@ -24,20 +22,20 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
 import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-from l2t_tf import analysis, plots  # pylint: disable=g-import-not-at-top,wrong-import-position
+from l2t_tf import analysis, plots, storage  # pylint: disable=g-import-not-at-top,wrong-import-position
+from l2t_tf import workdir as workdir_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def _runs(workdir: str) -> list[str]:
   """The finished runs (their ranking written) under `workdir`, or itself."""
-  if os.path.exists(os.path.join(workdir, "source_class_weights.json")):
+  if storage.exists(os.path.join(workdir, "source_class_weights.json")):
     return [workdir]
-  return sorted(os.path.dirname(p) for p in glob.glob(
+  return sorted(os.path.dirname(p) for p in storage.glob(
       os.path.join(workdir, "*", "seed=*", "source_class_weights.json")))
 
 
 def _read(run: str, name: str):
-  with open(os.path.join(run, name)) as f:
-    return json.load(f)
+  return workdir_lib.read_json(run, name)
 
 
 def _groups(trace: dict, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

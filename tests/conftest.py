@@ -25,6 +25,17 @@ def float64():
   keras.config.set_dtype_policy("float32")
 
 
+@pytest.fixture
+def ram():
+  """A fresh folder on ram://, TensorFlow's in-memory filesystem, which stands
+  in for an object store (gs://): one per process, so a unique name each."""
+  import uuid  # pylint: disable=g-import-not-at-top
+  root = f"ram://test-{uuid.uuid4().hex}"
+  yield root
+  if tf.io.gfile.exists(root):
+    tf.io.gfile.rmtree(root)
+
+
 @pytest.fixture(scope="session")
 def mirrored():
   """One MirroredStrategy over the two logical CPUs for the whole session: a

@@ -131,3 +131,23 @@ def test_a_truncated_config_json_in_the_workdir_is_one_line(tmp_path):
   with pytest.raises(UserError, match="config.json is not valid JSON"):
     train.run(_config({}), str(workdir))
   assert (workdir / "config.json").read_text() == '{"method": "scra'
+
+
+@pytest.mark.parametrize("field", ["workdir", "export.base_dir", "data.path",
+                                   "transfer.source_paths"])
+def test_a_filesystem_tensorflow_lacks_is_one_line(tmp_path, field):
+  """`foo://` as a user's mistyped or uninstalled scheme (s3:// without
+  tensorflow-io reads the same): named, before anything is written."""
+  overrides = {"export.enabled": True, "export.base_dir": "foo://b/export",
+               "data.loader": "idx", "data.path": "foo://b/data",
+               "method": "fm", "transfer.source_paths": ("foo://b/s.keras",),
+               "workdir": "foo://b/run"}
+  keep = {"workdir": [], "export.base_dir": ["export.enabled", "export.base_dir"],
+          "data.path": ["data.loader", "data.path"],
+          "transfer.source_paths": ["method", "transfer.source_paths"]}[field]
+  config = _config({k: overrides[k] for k in keep})
+  workdir = overrides["workdir"] if field == "workdir" else str(tmp_path / "run")
+  with pytest.raises(UserError, match="cannot reach foo://b/.*scheme 'foo' not "
+                     "implemented.*tensorflow-io"):
+    train.run(config, workdir)
+  assert not (tmp_path / "run").exists()

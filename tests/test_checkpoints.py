@@ -4,9 +4,10 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import tiny
-from l2t_tf import checkpoints
+from l2t_tf import checkpoints, storage
 from l2t_tf.errors import UserError
 from trainers.test_l2t_ww import _model
 
@@ -80,3 +81,44 @@ def test_keeps_the_newest_checkpoints(tmp_path):
   assert sorted(os.listdir(checkpointer.directory)) == [
       "LATEST", "ckpt-00000006", "ckpt-00000009"]
   assert checkpointer.latest().endswith("ckpt-00000009")
+
+
+def test_on_a_filesystem_without_rename(ram):
+  """ram:// stands in for gs://: the same round trip, LATEST and pruning."""
+  checkpointer = checkpoints.Checkpointer(ram, keep=2)
+  variables = checkpoints.training_variables(_trained())
+  for step in (3, 6, 9):
+    path = checkpointer.save(variables, {"epoch": step}, step)
+  assert storage.listdir(checkpointer.directory) == [
+      "LATEST", "ckpt-00000006", "ckpt-00000009"]
+  assert checkpointer.latest() == path
+  fresh = checkpoints.training_variables(_model(seed=7))
+  assert checkpointer.restore(fresh, path)["epoch"] == 9
+  for a, b in zip(variables, fresh):
+    np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+
+
+def test_an_upload_cut_short_is_never_restored_and_is_redone(ram, monkeypatch):
+  """Killed after variables.npz, before state.json (uploaded last): LATEST
+  still names the previous checkpoint, and saving that step again replaces
+  the partial folder."""
+  checkpointer = checkpoints.Checkpointer(ram)
+  variables = checkpoints.training_variables(_trained())
+  first = checkpointer.save(variables, {"epoch": 1}, 10)
+  copy = tf.io.gfile.copy
+
+  def cut_at_state_json(src, dst, overwrite):
+    if dst.endswith("state.json"):
+      raise tf.errors.UnavailableError(None, None, "connection reset")
+    copy(src, dst, overwrite)
+  monkeypatch.setattr(tf.io.gfile, "copy", cut_at_state_json)
+  with pytest.raises(UserError, match="connection reset.*previous checkpoint is kept"):
+    checkpointer.save(variables, {"epoch": 2}, 20)
+  partial = os.path.join(checkpointer.directory, "ckpt-00000020")
+  assert storage.listdir(partial) == ["variables.npz"]
+  assert checkpointer.latest() == first
+
+  monkeypatch.setattr(tf.io.gfile, "copy", copy)
+  assert checkpointer.save(variables, {"epoch": 2}, 20) == partial
+  assert checkpointer.latest() == partial
+  assert checkpointer.restore(variables, partial)["epoch"] == 2

@@ -66,15 +66,20 @@ def test_fields_added_since_a_run_and_unused_sections_are_no_difference():
 
 
 def test_leftovers_of_a_killed_checkpoint_or_export_are_removed(tmp_path):
+  """Hidden staging folders, and an uploaded export version without its
+  saved_model.pb (the file an upload writes last)."""
   kept = tmp_path / "checkpoints" / "ckpt-00000001"
+  exported = tmp_path / "export" / "target" / "1"
   for folder in (tmp_path / "checkpoints" / ".tmp-abc", kept,
-                 tmp_path / "export" / "target" / ".tmp-def",
-                 tmp_path / "export" / "target" / "1"):
+                 tmp_path / "export" / "target" / ".tmp-def", exported,
+                 tmp_path / "export" / "target" / "2" / "variables"):
     folder.mkdir(parents=True)
+  (exported / "saved_model.pb").write_bytes(b"")
   removed = workdir.remove_leftovers(str(tmp_path))
-  assert [p.rsplit("/", 1)[1] for p in removed] == [".tmp-abc", ".tmp-def"]
-  assert kept.exists() and (tmp_path / "export" / "target" / "1").exists()
+  assert [p.rsplit("/", 1)[1] for p in removed] == [".tmp-abc", ".tmp-def", "2"]
+  assert kept.exists() and exported.exists()
   assert not (tmp_path / "checkpoints" / ".tmp-abc").exists()
+  assert not (tmp_path / "export" / "target" / "2").exists()
 
 
 def test_a_run_saved_before_a_rename_still_matches_its_config():

@@ -6,7 +6,6 @@ be chosen deterministically without decoding images) and a way to make a
 arrays, or encoded bytes (`encoded=True`) to be decoded after caching.
 """
 import dataclasses
-import glob
 import gzip
 import os
 import pathlib
@@ -15,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from l2t_tf import storage
 from l2t_tf.errors import UserError
 
 EMBEDDED_PATH = pathlib.Path(__file__).resolve().parent.parent / "assets" / (
@@ -44,9 +44,13 @@ def _from_arrays(images: np.ndarray, labels: np.ndarray, class_names) -> Example
 
 def read_idx(path: str) -> np.ndarray:
   """Reads an IDX file (optionally gzipped), as in the MNIST distributions."""
-  opener = gzip.open if path.endswith(".gz") else open
-  with opener(path, "rb") as f:
-    data = f.read()
+  data = storage.read_bytes(path)
+  if path.endswith(".gz"):
+    try:
+      data = gzip.decompress(data)
+    except (OSError, EOFError):
+      raise UserError(f"{path} is not a complete gzip file (truncated?)",
+                      "download or reinstall the dataset files") from None
   if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
     raise UserError(f"{path} is not an unsigned-byte IDX file",
                     "point data.path at the Fashion-MNIST *-idx?-ubyte(.gz) files")
@@ -68,7 +72,7 @@ def _idx_split(path: str, split: str) -> Examples:
   for kind, idx in (("images", "idx3"), ("labels", "idx1")):
     candidates = [os.path.join(path, f"{prefix}-{kind}-{idx}-ubyte{ext}")
                   for ext in (".gz", "")]
-    found = [c for c in candidates if os.path.exists(c)]
+    found = [c for c in candidates if storage.exists(c)]
     if not found:
       raise UserError(f"no {candidates[0]} (or unzipped) found",
                       "install Debian's dataset-fashion-mnist or set "
@@ -102,10 +106,9 @@ _TAIL = 1024
 def _looks_like_an_image(path: str) -> bool:
   """Whether the file starts and ends as an image does (catches empty, text,
   HTML and truncated files without decoding them)."""
-  with open(path, "rb") as f:
+  with tf.io.gfile.GFile(path, "rb") as f:
     head = f.read(8)
-    f.seek(0, os.SEEK_END)
-    f.seek(max(0, f.tell() - _TAIL))
+    f.seek(max(0, storage.size(path) - _TAIL))
     tail = f.read()
   return any(head.startswith(start) and end in tail
              for start, end in _IMAGE_SIGNATURES.items())
@@ -114,20 +117,20 @@ def _looks_like_an_image(path: str) -> bool:
 def _folder_split(root: str, split: str) -> Examples:
   """`root/split/class/*.jpg`; classes are the sorted sub-folders of the train split."""
   split_dir = os.path.join(root, split)
-  if not os.path.isdir(split_dir):
+  if not storage.isdir(split_dir):
     raise UserError(f"image folder {split_dir} does not exist",
                     "set --config.data.path to a folder laid out as "
                     "root/<split>/<class>/*.jpg")
   train_dir = os.path.join(root, "train")
-  class_dir = train_dir if os.path.isdir(train_dir) else split_dir
-  class_names = sorted(d for d in os.listdir(class_dir)
-                       if os.path.isdir(os.path.join(class_dir, d)))
+  class_dir = train_dir if storage.isdir(train_dir) else split_dir
+  class_names = sorted(d for d in storage.listdir(class_dir)
+                       if storage.isdir(os.path.join(class_dir, d)))
   paths, labels = [], []
   for label, name in enumerate(class_names):
     folder = os.path.join(split_dir, name)
-    if not os.path.isdir(folder):
+    if not storage.isdir(folder):
       continue
-    for file in sorted(os.listdir(folder)):
+    for file in sorted(storage.listdir(folder)):
       if file.lower().endswith(IMAGE_EXTENSIONS):
         paths.append(os.path.join(folder, file))
         labels.append(label)
@@ -158,7 +161,7 @@ def _list_entries(root: str, pattern: str, image_dir: str) -> list[tuple[str, st
   in the file name; otherwise each line starts with its class folder
   (MIT67's TrainImages.txt: kitchen/int474.jpg).
   """
-  files = sorted(glob.glob(os.path.join(root, pattern)))
+  files = storage.glob(os.path.join(root, pattern))
   if not files:
     raise UserError(f"no split list {os.path.join(root, pattern)}",
                     "set --config.data.path to the dataset's root folder (it holds "
@@ -168,8 +171,8 @@ def _list_entries(root: str, pattern: str, image_dir: str) -> list[tuple[str, st
   for file in files:
     base = os.path.basename(file)
     in_name = base[len(prefix):len(base) - len(suffix)]
-    with open(file, encoding="utf-8") as f:
-      lines = [l.split()[0].replace("\\", "/") for l in f if l.strip()]
+    lines = [l.split()[0].replace("\\", "/")
+             for l in storage.read_text(file).splitlines() if l.strip()]
     for line in lines:
       if "*" not in pattern and "/" not in line:
         raise UserError(f"{file} lists {line} without a class folder",
@@ -195,7 +198,7 @@ def _list_split(data_config, split: str) -> Examples:
   if unknown:
     raise UserError(f"the {split} lists name classes the train lists do not, "
                     f"e.g. {unknown[0]}", "use the dataset's own split lists")
-  missing = [p for p, _ in entries if not os.path.isfile(p)]
+  missing = [p for p, _ in entries if not storage.isfile(p)]
   if missing:
     raise UserError(f"{len(missing)} listed image(s) are missing, e.g. {missing[0]}",
                     "set data.path and data.image_dir to where the images are")

@@ -1,0 +1,68 @@
+"""train.run with the workdir on a non-local filesystem (ram://, standing in
+for gs://): every output, the lock, a resume and the export go through it."""
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from configs import common, quickstart
+from l2t_tf import export, storage, train
+from l2t_tf import workdir as workdir_lib
+from l2t_tf.errors import UserError
+
+
+def _config(**overrides):
+  return common.with_overrides(quickstart.get_config(), {
+      **quickstart.SMOKE, "method": "l2t_ww", "train.epochs": 2,
+      "checkpoint.every_steps": 1, **overrides})
+
+
+@pytest.mark.slow  # 45 s: trains, resumes and exports twice
+def test_a_run_on_a_workdir_without_rename(ram, monkeypatch):
+  workdir = f"{ram}/run"
+  # Killed after training, before any output: the checkpoints are all there is.
+  def killed(*args, **kwargs):
+    raise KeyboardInterrupt
+  monkeypatch.setattr(train, "_write_outputs", killed)
+  with pytest.raises(KeyboardInterrupt):
+    train.run(_config(), workdir)
+  assert storage.read_text(f"{workdir}/checkpoints/LATEST").startswith("ckpt-")
+  assert not storage.exists(f"{workdir}/{workdir_lib.LOCK}")  # released
+  monkeypatch.undo()
+
+  results = train.run(_config(), workdir)  # resumes: nothing left to train
+  saved = json.loads(storage.read_text(f"{workdir}/results.json"))
+  assert saved["test_accuracy"] == results["test_accuracy"]
+  assert len(saved["history"]["loss"]) == 2  # both epochs, from the checkpoints
+  names = set(storage.listdir(workdir))
+  assert {"config.json", "model.keras", "lambdas.json", workdir_lib.META_INIT,
+          workdir_lib.META_TRACE, "checkpoints", "logs", "plots",
+          "export"} <= names, names
+  assert not [n for n in names if n.startswith((".tmp-", ".lock", ".write-test"))]
+  assert storage.glob(f"{workdir}/plots/*.png")
+  assert storage.glob(f"{workdir}/logs/train/events.out.tfevents.*")
+
+  version = results["export"]
+  assert version == f"{workdir}/export/target/1"
+  served = tf.saved_model.load(version).signatures["serving_default"](
+      images=tf.zeros([2, 28, 28, 1], tf.uint8))
+  np.testing.assert_allclose(served["probabilities"].numpy().sum(axis=1), 1,
+                             rtol=1e-5)
+  assert storage.read_text(f"{version}/assets.extra/class_names.txt").split() == [
+      "Sandal", "Sneaker"]
+  assert export.export_workdir(workdir) == f"{workdir}/export/target/2"
+
+  with pytest.raises(UserError, match="already holds a finished run"):
+    train.run(_config(), workdir)
+
+
+def test_a_second_process_is_refused_on_a_workdir_without_rename(ram):
+  workdir = f"{ram}/run"
+  holder = {"pid": os.getppid(), "host": os.uname().nodename, "started": 0}
+  storage.makedirs(workdir)
+  storage.write(f"{workdir}/{workdir_lib.LOCK}", json.dumps(holder))
+  with pytest.raises(UserError, match=f"in use by process {os.getppid()}"):
+    train.run(_config(), workdir)
+  assert storage.listdir(workdir) == [workdir_lib.LOCK]
