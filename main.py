@@ -7,6 +7,7 @@
 
 Rerunning a training command with the same --workdir resumes it.
 """
+import signal
 import sys
 
 from absl import app, flags
@@ -128,7 +129,18 @@ def _visualise() -> None:
     print(f"wrote {path}")
 
 
+class Terminated(KeyboardInterrupt):
+  """SIGTERM (a batch scheduler, a preempted VM): ends the run as Ctrl-C does,
+  releasing the workdir's lock on the way out."""
+
+
+def _terminate(signum, frame):
+  del signum, frame
+  raise Terminated()
+
+
 def main(argv):
+  signal.signal(signal.SIGTERM, _terminate)
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments {argv[1:]}")
   modes = {"train": _train, "export": _export, "visualise": _visualise}
@@ -137,10 +149,11 @@ def main(argv):
   except UserError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
-  except KeyboardInterrupt:
-    print("interrupted: the last checkpoint is kept; rerun the same command to "
-          "resume", file=sys.stderr)
-    sys.exit(130)
+  except KeyboardInterrupt as e:
+    print(f"{'terminated' if isinstance(e, Terminated) else 'interrupted'}: the "
+          "last checkpoint is kept; rerun the same command to resume",
+          file=sys.stderr)
+    sys.exit(143 if isinstance(e, Terminated) else 130)
 
 
 if __name__ == "__main__":

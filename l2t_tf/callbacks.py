@@ -3,6 +3,7 @@ import math
 
 from absl import logging
 import keras
+import numpy as np
 import tensorflow as tf
 
 from l2t_tf import analysis, checkpoints
@@ -11,7 +12,8 @@ from l2t_tf.trainers import common
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
-  """Stops training at the first batch whose loss is NaN or Inf.
+  """Stops training at the first batch whose loss is NaN or Inf, or at an
+  epoch whose validation loss is (the last step broke the weights).
 
   Unlike keras.callbacks.TerminateOnNaN it records where (`failure`), so the
   checkpoint callback can refuse to save the broken state and the run can end
@@ -29,7 +31,14 @@ class StopOnNonFinite(keras.callbacks.Callback):
   def on_train_batch_end(self, batch, logs=None):
     loss = (logs or {}).get("loss")
     if loss is not None and not math.isfinite(float(loss)):
-      self.failure = {"epoch": self._epoch + 1, "batch": batch + 1,
+      self.failure = {"epoch": self._epoch + 1, "where": f"batch {batch + 1}",
+                      "loss": float(loss)}
+      self.model.stop_training = True
+
+  def on_epoch_end(self, epoch, logs=None):
+    loss = (logs or {}).get("val_loss")
+    if not self.failure and loss is not None and not math.isfinite(float(loss)):
+      self.failure = {"epoch": epoch + 1, "where": "validation",
                       "loss": float(loss)}
       self.model.stop_training = True
 
@@ -117,8 +126,9 @@ class Checkpointing(keras.callbacks.Callback):
   def _save(self, epoch: int, step: int) -> None:
     variables = checkpoints.training_variables(self.model)
     values = checkpoints.read_values(variables)  # on every worker, see there
-    if not self.chief:
-      return
+    if not self.chief or not all(np.isfinite(v).all() for v in values
+                                 if np.issubdtype(v.dtype, np.floating)):
+      return  # a step broke the weights: the guard stops at the next loss
     state = {"epoch": epoch, "step": step, "best": self.best.best,
              "history": self.history}
     self.checkpointer.save(variables, state, epoch * self.steps_per_epoch + step,

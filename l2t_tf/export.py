@@ -33,8 +33,11 @@ TOP_K = 5
 def _match_channels(images: tf.Tensor, channels: int) -> tf.Tensor:
   """uint8 images with 1, 3 or 4 (RGBA) channels to `channels` channels."""
   have = tf.shape(images)[-1]
-  tf.debugging.Assert(tf.reduce_any(tf.equal(have, [1, 3, 4])),
-                      ["images must have 1, 3 or 4 channels, got", have])
+  # The check runs first: otherwise ensure_shape's error may win the race.
+  with tf.control_dependencies([tf.debugging.Assert(
+      tf.reduce_any(tf.equal(have, [1, 3, 4])),
+      ["images must have 1, 3 or 4 channels, got", have])]):
+    images = tf.identity(images)
   if channels == 3:
     out = tf.cond(have == 1, lambda: tf.repeat(images, 3, axis=-1),
                   lambda: images[..., :3])
@@ -103,6 +106,10 @@ def check_version_free(base: str, model_name: str, version: int) -> None:
   if version < 0:
     raise UserError(f"export.version must be >= 0, got {version}",
                     "use 0 for the next free version")
+  if not model_name or model_name in (".", "..") or "/" in model_name:
+    raise UserError(f"export.model_name must be one folder name, got "
+                    f"'{model_name}'", "use the name TF Serving serves it by, "
+                    "e.g. --config.export.model_name=target")
   _check_writable(base, model_name)
   if version and version in _versions(os.path.join(base, model_name)):
     raise UserError(f"export version {os.path.join(base, model_name, str(version))}"

@@ -181,6 +181,10 @@ def build_handcrafted(config, target: keras.Model) -> HandCrafted:
 
 def l2tl_source_batch_size(config) -> int:
   """B_S: `l2tl.source_batch_size`, or the target's batch size when 0."""
+  if config.l2tl.source_batch_size < 0:
+    raise UserError(f"l2tl.source_batch_size must be >= 0, got "
+                    f"{config.l2tl.source_batch_size}", "use 0 (train.batch_size, "
+                    "B_T) or a number of source images")
   return config.l2tl.source_batch_size or config.train.batch_size
 
 
@@ -206,6 +210,9 @@ def build_l2tl(config, num_classes: int, input_shape,
     raise UserError(f"l2tl.actions and l2tl.alpha_actions must be >= 2, got "
                     f"{l2tl.actions} and {l2tl.alpha_actions}",
                     "use the paper's 11 and 100")
+  if l2tl.policy_learning_rate <= 0:
+    raise UserError(f"l2tl.policy_learning_rate must be positive, got "
+                    f"{l2tl.policy_learning_rate}", "use e.g. 1e-4")
   if l2tl.pretrain_steps < 0:
     raise UserError(f"l2tl.pretrain_steps must be >= 0, got {l2tl.pretrain_steps}",
                     "use 0 (encoder already pretrained) or a number of steps")

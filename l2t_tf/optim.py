@@ -119,6 +119,12 @@ def target_optimizer(train_config, steps: int) -> SGDL2:
       raise UserError(f"train.{field} must be positive, got {train_config[field]}",
                       f"pass e.g. --config.train.{field}="
                       f"{0.1 if field == 'learning_rate' else 10}")
+  if not 0 <= train_config.momentum < 1:
+    raise UserError(f"train.momentum must be in [0, 1), got {train_config.momentum}",
+                    "use the paper's 0.9")
+  if train_config.weight_decay < 0:
+    raise UserError(f"train.weight_decay must be >= 0, got "
+                    f"{train_config.weight_decay}", "use the paper's 1e-4")
   if not 0 <= train_config.warmup_epochs < train_config.epochs:
     raise UserError(f"train.warmup_epochs must be in [0, train.epochs), got "
                     f"{train_config.warmup_epochs}", "use 0 (the paper) or a few epochs")
@@ -141,6 +147,12 @@ def meta_optimizer(transfer_config) -> AdamL2:
   `transfer.meta_beta_2` shortens Adam's memory of squared gradients: with
   0.999 the large meta-gradients of the first epoch keep later steps small.
   """
+  if transfer_config.meta_learning_rate <= 0:
+    raise UserError(f"transfer.meta_learning_rate must be positive, got "
+                    f"{transfer_config.meta_learning_rate}", "use the paper's 1e-4")
+  if transfer_config.meta_weight_decay < 0:
+    raise UserError(f"transfer.meta_weight_decay must be >= 0, got "
+                    f"{transfer_config.meta_weight_decay}", "use the paper's 1e-4")
   beta_2 = transfer_config.get("meta_beta_2", 0.999)
   if not 0.0 <= beta_2 < 1.0:
     raise UserError(f"transfer.meta_beta_2 must be in [0, 1), got {beta_2}",

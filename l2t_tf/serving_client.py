@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from l2t_tf import storage
+from l2t_tf.errors import UserError
 
 _IMAGES = flags.DEFINE_string("images", None, "Folder of PNG/JPEG/BMP/GIF images.")
 _SERVER = flags.DEFINE_string("server", "localhost:8500", "TF Serving gRPC address.")
@@ -89,6 +90,9 @@ def main(argv):
   except ValueError as e:
     print(f"error: {e}. Fix: pass --images=DIR with readable image files",
           file=sys.stderr)
+    sys.exit(2)
+  except UserError as e:  # a filesystem that cannot be reached
+    print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
   if _REST.value:
     for image in images.values():

@@ -58,14 +58,12 @@ def exists(path: str) -> bool:
   return gfile.exists(path)
 
 
-def check_reachable(path: str) -> None:
-  """One UserError now if the filesystem holding `path` cannot be reached."""
-  exists(path)
-
-
 @_reachable
 def isdir(path: str) -> bool:
-  return gfile.isdir(path)
+  if gfile.isdir(path):
+    return True
+  gfile.exists(path)  # raises where isdir says False for an unknown scheme
+  return False
 
 
 @_reachable

@@ -5,6 +5,7 @@ checkpoint (see checkpoints.py); a finished workdir is never touched again.
 """
 import contextlib
 import hashlib
+import math
 import os
 import time
 
@@ -29,7 +30,28 @@ def weights_fingerprint(model: keras.Model) -> str:
   return digest.hexdigest()
 
 
-def _check_options(config) -> None:
+def _non_finite(tree: dict, prefix: str = "") -> list[str]:
+  """Dotted names of the float fields that are NaN or infinite."""
+  found = []
+  for key, value in tree.items():
+    if isinstance(value, dict):
+      found += _non_finite(value, f"{prefix}{key}.")
+    elif isinstance(value, float) and not math.isfinite(value):
+      found.append(f"{prefix}{key}={value}")
+  return found
+
+
+def _check_options(config, workdir: str) -> None:
+  non_finite = _non_finite(config.to_dict())
+  if non_finite:
+    raise UserError(f"config field {non_finite[0]} is not a finite number",
+                    "pass a number (configs/common.py gives each field's default)")
+  if config.checkpoint.keep < 1:
+    raise UserError(f"checkpoint.keep must be >= 1, got {config.checkpoint.keep}",
+                    "keep at least the newest checkpoint (the default keeps 2)")
+  if storage.exists(workdir) and not storage.isdir(workdir):
+    raise UserError(f"--workdir {workdir} is a file", "pass a folder (new or a "
+                    "run's) as --workdir")
   if config.checkpoint.every_steps < 0:
     raise UserError(f"checkpoint.every_steps must be >= 0, got "
                     f"{config.checkpoint.every_steps}", "use 0 (epoch ends only) "
@@ -59,8 +81,7 @@ def run(config, workdir: str) -> dict:
   start = time.time()
   strategy = distribution.make_strategy(config.train.strategy)  # first, see there
   chief = distribution.is_chief(strategy)
-  _check_options(config)
-  storage.check_reachable(workdir)
+  _check_options(config, workdir)
   keras.utils.set_random_seed(config.seed)
   if config.deterministic:
     tf.config.experimental.enable_op_determinism()
@@ -128,7 +149,7 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
   if guard.failure:
     raise UserError(
         f"training stopped: the loss became {guard.failure['loss']} at epoch "
-        f"{guard.failure['epoch']}, batch {guard.failure['batch']}; the last good "
+        f"{guard.failure['epoch']}, {guard.failure['where']}; the last good "
         f"checkpoint ({checkpointer.latest() or 'none yet'}) is kept",
         "lower --config.train.learning_rate (or transfer.beta) and start a new "
         "--workdir")
@@ -204,6 +225,14 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
 
 def run_comparison(config, workdir: str, methods_to_run) -> dict:
   """Runs several methods, each in workdir/<method>, and returns their results."""
+  if not methods_to_run:
+    raise UserError("config.method is empty and config.compare names no method",
+                    "pass --config.method=l2t_ww, or --config.compare="
+                    "\"('scratch','l2t_ww')\"")
+  unknown = [m for m in methods_to_run if m not in methods.REGISTRY]
+  if unknown:  # before the first method trains
+    raise UserError(f"config.compare names unknown method '{unknown[0]}'",
+                    f"use methods among {sorted(methods.REGISTRY)}")
   results = {}
   for method in methods_to_run:
     single = config.copy_and_resolve_references()

@@ -36,6 +36,26 @@ CASES = {
     "meta beta_2 of 1": ({"method": "l2t_ww", "transfer.meta_beta_2": 1.0},
                          "meta_beta_2 must be in"),
     "a 0.1 config's data.source": ({"data.source": "idx"}, "is now data.loader"),
+    "momentum of 1.5": ({"train.momentum": 1.5}, "momentum must be in \\[0, 1\\)"),
+    "negative weight decay": ({"train.weight_decay": -1.0},
+                              "weight_decay must be >= 0"),
+    "infinite learning rate": ({"train.learning_rate": float("inf")},
+                               "train.learning_rate=inf is not a finite number"),
+    "NaN beta": ({"method": "fm", "transfer.beta": float("nan")},
+                 "transfer.beta=nan is not a finite number"),
+    "zero meta learning rate": ({"method": "l2t_ww", "transfer.meta_learning_rate": 0.0},
+                                "meta_learning_rate must be positive"),
+    "negative meta weight decay": ({"method": "l2t_ww",
+                                    "transfer.meta_weight_decay": -1e-4},
+                                   "meta_weight_decay must be >= 0"),
+    "no checkpoint kept": ({"checkpoint.keep": 0}, "checkpoint.keep must be >= 1"),
+    "export name with a slash": ({"export.enabled": True, "export.model_name": "a/b"},
+                                 "model_name must be one folder name"),
+    "empty export name": ({"export.enabled": True, "export.model_name": ""},
+                          "model_name must be one folder name"),
+    "class names instead of label ids": ({"data.classes": ("abc", "def")},
+                                         "holds 'abc', which is not a label id"),
+    "negative class id": ({"data.classes": (-1, 2)}, "holds -1, which is not"),
 }
 
 
@@ -150,4 +170,34 @@ def test_a_filesystem_tensorflow_lacks_is_one_line(tmp_path, field):
   with pytest.raises(UserError, match="cannot reach foo://b/.*scheme 'foo' not "
                      "implemented.*tensorflow-io"):
     train.run(config, workdir)
+  assert not (tmp_path / "run").exists()
+
+
+def test_a_workdir_that_is_a_file_is_refused(tmp_path):
+  blocker = tmp_path / "run"
+  blocker.write_text("notes")
+  with pytest.raises(UserError, match="is a file"):
+    train.run(_config({}), str(blocker))
+  assert blocker.read_text() == "notes"
+
+
+@pytest.mark.parametrize("compare, message", [
+    ((), "names no method"), (("scratch", "bogus"), "unknown method 'bogus'")])
+def test_a_comparison_of_nothing_or_an_unknown_method_is_refused(tmp_path, compare,
+                                                                  message):
+  with pytest.raises(UserError, match=message):
+    train.run_comparison(_config({"method": ""}), str(tmp_path / "run"), compare)
+  assert not (tmp_path / "run").exists()  # scratch did not train first
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("l2tl.policy_learning_rate", -1.0, "policy_learning_rate must be positive"),
+    ("l2tl.policy_batch_size", -5, "policy_batch_size must be >= 0"),
+    ("l2tl.source_batch_size", -5, "source_batch_size must be >= 0")])
+def test_bad_l2tl_settings_are_refused(tmp_path, field, value, message):
+  from configs import common, l2tl_quickstart  # pylint: disable=g-import-not-at-top
+  config = common.with_overrides(l2tl_quickstart.get_config(), {
+      **l2tl_quickstart.SMOKE, "export.enabled": False, field: value})
+  with pytest.raises(UserError, match=message):
+    train.run(config, str(tmp_path / "run"))
   assert not (tmp_path / "run").exists()

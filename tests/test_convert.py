@@ -66,6 +66,16 @@ def test_converts_the_authors_checkpoint(tmp_path):
   _assert_matches_authors(keras.saving.load_model(out, compile=False))
 
 
+def test_converts_from_and_to_a_filesystem_without_rename(ram):
+  """--from and --out on ram:// (as on gs://), read and written through tf.io.gfile."""
+  tf.io.gfile.makedirs(ram)
+  tf.io.gfile.copy(str(CHECKPOINT), f"{ram}/authors.pth.tar")
+  convert.run(f"{ram}/authors.pth.tar", f"{ram}/source.keras")
+  _assert_matches_authors(keras.saving.load_model(f"{ram}/source.keras",
+                                                  compile=False))
+  assert tf.io.gfile.listdir(ram) == ["authors.pth.tar", "source.keras"]
+
+
 def _compare(torch_model, model: keras.Model, size: int, seed: int = 0):
   images = np.random.default_rng(seed).normal(size=(2, 3, size, size)).astype(np.float32)
   with torch.no_grad():

@@ -96,6 +96,14 @@ def test_serving_client_names_an_unreadable_image(tmp_path):
     serving_client.read_images(str(tmp_path))
 
 
+def test_serving_client_reads_any_filesystem_and_names_one_it_cannot_reach(ram):
+  tf.io.gfile.makedirs(ram)
+  tf.io.write_file(f"{ram}/0.png", tf.io.encode_png(_images((1, 8, 8, 3))[0]))
+  assert serving_client.read_images(ram)["0.png"].shape == (8, 8, 3)
+  with pytest.raises(UserError, match="cannot reach foo://images"):
+    serving_client.read_images("foo://images")
+
+
 def test_serving_client_against_a_server_that_is_down_is_one_line(tmp_path):
   tf.io.write_file(str(tmp_path / "0.png"), tf.io.encode_png(_images((1, 8, 8, 3))[0]))
   ran = subprocess.run([sys.executable, "-m", "l2t_tf.serving_client",

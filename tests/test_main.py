@@ -323,7 +323,10 @@ def test_a_bad_flag_is_one_line(tmp_path, args, message):
   assert "Fix:" in result.stderr and not (tmp_path / "run").exists()
 
 
-def test_ctrl_c_says_how_to_resume(tmp_path):
+@pytest.mark.parametrize("sent, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_a_scheduler_s_sigterm_says_how_to_resume(tmp_path, sent, code):
+  """Ctrl-C, or SIGTERM as a batch scheduler or a preempted cloud VM sends it:
+  one line, and the lock released so the rerun (maybe on another host) starts."""
   process = subprocess.Popen(
       cli.command("--config.method=scratch", "--config.train.epochs=50",
                   "--config.checkpoint.every_steps=1", workdir=tmp_path),
@@ -334,10 +337,11 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
   deadline = time.time() + 300
   while not (tmp_path / "checkpoints" / "LATEST").exists() and time.time() < deadline:
     time.sleep(0.2)
-  process.send_signal(signal.SIGINT)
+  process.send_signal(sent)
   _, stderr = process.communicate(timeout=300)
-  assert process.returncode == 130, stderr[-1500:]
-  assert "interrupted" in stderr and "rerun the same command to resume" in stderr
+  assert process.returncode == code, stderr[-1500:]
+  said = "interrupted" if sent == signal.SIGINT else "terminated"
+  assert f"{said}: the last checkpoint is kept; rerun the same command to resume" in stderr
   assert "Traceback" not in stderr
   assert not (tmp_path / ".lock").exists()  # released on the way out
 

@@ -53,7 +53,11 @@ def add_source(target: pipeline.Datasets, l2tl, source_batch_size: int,
   if not target.sizes["val"]:
     raise UserError("L2TL's reward needs a validation set, but data.val_per_class "
                     "is 0", "pass e.g. --config.data.val_per_class=30")
-  if not 0 <= l2tl.policy_batch_size <= target.sizes["val"]:
+  if l2tl.policy_batch_size < 0:
+    raise UserError(f"l2tl.policy_batch_size must be >= 0, got "
+                    f"{l2tl.policy_batch_size}", "use 0 (the whole validation "
+                    "set, every step) or a number of images")
+  if not l2tl.policy_batch_size <= target.sizes["val"]:
     raise UserError(f"l2tl.policy_batch_size is {l2tl.policy_batch_size} but the "
                     f"validation set has {target.sizes['val']} images",
                     "use 0 (the whole validation set, every step) or a smaller B_P")

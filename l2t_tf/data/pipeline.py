@@ -118,6 +118,11 @@ def _check_data_config(config) -> None:
     raise UserError(f"data.image_size must be positive, got {config.image_size}",
                     "use 32 (CIFAR-style models) or 224")
   classes = list(config.classes)
+  not_ids = [c for c in classes if isinstance(c, bool) or not isinstance(c, int) or c < 0]
+  if not_ids:
+    raise UserError(f"data.classes holds {not_ids[0]!r}, which is not a label id",
+                    "list label ids (integers from 0; a folder's classes are "
+                    "numbered in sorted order), e.g. --config.data.classes=(0,1,2)")
   if len(set(classes)) != len(classes):
     raise UserError(f"data.classes {tuple(classes)} lists a class twice",
                     "list each original label once")

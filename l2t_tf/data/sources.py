@@ -125,6 +125,11 @@ def _folder_split(root: str, split: str) -> Examples:
   class_dir = train_dir if storage.isdir(train_dir) else split_dir
   class_names = sorted(d for d in storage.listdir(class_dir)
                        if storage.isdir(os.path.join(class_dir, d)))
+  unknown = sorted(set(d for d in storage.listdir(split_dir)
+                       if storage.isdir(os.path.join(split_dir, d))) - set(class_names))
+  if unknown:  # its images would be left out of the split without a word
+    raise UserError(f"{split_dir} has class folder(s) {unknown[:3]} that "
+                    f"{train_dir} lacks", "give both splits the same class folders")
   paths, labels = [], []
   for label, name in enumerate(class_names):
     folder = os.path.join(split_dir, name)

@@ -103,14 +103,33 @@ def test_image_folder(tmp_path):
   assert images.shape == (3, 16, 16, 3)
 
 
-def test_a_corrupt_image_in_a_folder_is_named(tmp_path):
-  for split in ("train", "test"):
-    for name in ("cat", "dog"):
-      folder = tmp_path / split / name
-      folder.mkdir(parents=True)
+def _image_folder(root: str, test_classes=("cat", "dog")) -> None:
+  """root/<split>/<class>/<i>.png through tf.io.gfile (any filesystem)."""
+  png = tf.io.encode_png(np.zeros((8, 8, 3), np.uint8))
+  for split, classes in (("train", ("cat", "dog")), ("test", test_classes)):
+    for name in classes:
       for i in range(3):
-        png = tf.io.encode_png(np.zeros((8, 8, 3), np.uint8))
-        (folder / f"{i}.png").write_bytes(png.numpy())
+        tf.io.write_file(f"{root}/{split}/{name}/{i}.png", png)
+
+
+def test_an_image_folder_on_a_filesystem_without_rename(ram):
+  _image_folder(ram)
+  data = pipeline.build_datasets(_config(loader="folder", path=ram,
+                                         val_per_class=1, image_size=16), 3, 0)
+  assert data.class_names == ["cat", "dog"]
+  assert data.sizes == {"train": 4, "val": 2, "test": 6}
+
+
+def test_a_class_only_in_the_test_split_is_refused(tmp_path):
+  """Its images would silently leave the test set (and its accuracy)."""
+  _image_folder(str(tmp_path), test_classes=("bird", "cat", "dog"))
+  with pytest.raises(UserError, match="test has class folder.*bird.*train lacks"):
+    pipeline.build_datasets(_config(loader="folder", path=str(tmp_path),
+                                    val_per_class=1, image_size=16), 3, 0)
+
+
+def test_a_corrupt_image_in_a_folder_is_named(tmp_path):
+  _image_folder(str(tmp_path))
   (tmp_path / "train" / "dog" / "1.png").write_bytes(b"<html>not found</html>")
   with pytest.raises(UserError, match="1 file.*not JPEG.*dog/1.png"):
     pipeline.build_datasets(_config(loader="folder", path=str(tmp_path),
