@@ -24,6 +24,9 @@ import time
 from absl import app, flags
 import numpy as np
 
+from l2t_tf import console
+from l2t_tf.errors import UserError
+
 # The paper's two setups: (source, target, image size).
 SETUPS = {"32": ("resnet32", "vgg9", 32), "224": ("resnet34", "resnet18", 224)}
 _SETUP = flags.DEFINE_enum("setup", "32", list(SETUPS), "32: ResNet-32 -> VGG-9 "
@@ -121,6 +124,27 @@ def _run_child(spec: str, argv: list[str]) -> dict:
   raise RuntimeError(f"benchmark child {spec} failed:\n{result.stderr[-3000:]}")
 
 
+def _check_flags() -> None:
+  """Bad flag values: one error line before the first child starts."""
+  from l2t_tf import methods  # pylint: disable=g-import-not-at-top
+  unknown = [m for m in _METHODS.value if m not in methods.REGISTRY]
+  if unknown:
+    raise UserError(f"--methods names unknown method '{unknown[0]}'",
+                    f"use methods among {sorted(methods.REGISTRY)}")
+  for name, values in (("jit", _JIT.value), ("determinism", _DETERMINISM.value)):
+    if not values or set(values) - {"on", "off"}:
+      raise UserError(f"--{name}={','.join(values)} is not on or off",
+                      "use on, off or on,off")
+  for flag, least in ((_STEPS, 1), (_BATCH, 1), (_INNER, 1), (_THREADS, 0)):
+    if flag.value < least:
+      raise UserError(f"--{flag.name} must be >= {least}, got {flag.value}",
+                      f"pass e.g. --{flag.name}={flag.default}")
+  for flag in (_WIDTH, _SOURCE_WIDTH):
+    if flag.value <= 0:
+      raise UserError(f"--{flag.name} must be positive, got {flag.value}",
+                      f"pass e.g. --{flag.name}=1.0")
+
+
 def main(argv):
   if _CHILD.value:
     if _CHILD.value == "pipeline":
@@ -131,6 +155,11 @@ def main(argv):
     return
   passed = [a for a in sys.argv[1:] if not a.startswith("--child")]
   del argv
+  try:
+    _check_flags()
+  except UserError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)
   rows = []
   for deterministic in _DETERMINISM.value:
     for jit in _JIT.value:
@@ -179,4 +208,5 @@ def _print_table(rows: list[dict]) -> None:
 
 
 if __name__ == "__main__":
+  console.quiet_tensorflow()  # the children's too: they run this module
   app.run(main)

@@ -13,11 +13,16 @@ import os
 import sys
 
 from absl import app, flags
-import numpy as np
-import tensorflow as tf
 
-from l2t_tf import storage
-from l2t_tf.errors import UserError
+from l2t_tf import console
+if __name__ == "__main__":
+  console.quiet_tensorflow()  # before TensorFlow's import prints its start-up lines
+
+import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
+import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+from l2t_tf import storage  # pylint: disable=g-import-not-at-top,wrong-import-position
+from l2t_tf.errors import UserError  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _IMAGES = flags.DEFINE_string("images", None, "Folder of PNG/JPEG/BMP/GIF images.")
 _SERVER = flags.DEFINE_string("server", "localhost:8500", "TF Serving gRPC address.")

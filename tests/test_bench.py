@@ -19,3 +19,15 @@ def test_bench_prints_the_table_with_ratios_and_memory():
   assert float(rows["l2t_ww"][6]) > 1.0         # the meta step costs more
   assert float(rows["l2t_ww"][8]) > 100         # peak RSS in MB
   assert "images/s" in result.stdout
+
+
+def test_bad_flag_values_are_one_line_before_any_timing():
+  for flag, message in (("--methods=scratch,bogus", "unknown method 'bogus'"),
+                        ("--steps=0", "--steps must be >= 1"),
+                        ("--jit=maybe", "--jit=maybe is not on or off")):
+    result = subprocess.run([sys.executable, "-m", "l2t_tf.bench", flag],
+                            capture_output=True, text=True, cwd=cli.ROOT,
+                            env=cli.env(), timeout=300)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert cli.error_lines(result) == result.stderr.strip().splitlines()
+    assert message in result.stderr and "timing" not in result.stderr
