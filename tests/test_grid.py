@@ -1,13 +1,14 @@
 """The experiment grid: overrides, skipping finished runs, CSV and Markdown table."""
 import csv
 import importlib
+import io
 import os
 
 import pytest
 
 import test_configs
 from configs import quickstart
-from l2t_tf import grid
+from l2t_tf import grid, storage
 from l2t_tf.errors import UserError
 
 
@@ -25,6 +26,17 @@ def test_markdown_table_by_hand():
   assert grid.markdown_table(rows, "images_per_class", [25]) == (
       "| method | images_per_class=25 |\n|---|---|\n"
       "| a | 60.00 ± 14.14 |\n| b | 90.00 ± 0.00 |\n")
+
+
+def test_the_table_and_csv_go_to_a_filesystem_without_rename(ram, capsys):
+  config = grid.override(quickstart.get_config(), "grid.seeds", (0, 1))
+  rows = [{"variant": "scratch", "column": "", "seed": seed, "test_accuracy": 0.5,
+           "val_accuracy": 0.5, "best_epoch": 1, "workdir": "x"} for seed in (0, 1)]
+  grid.write_outputs(rows, config.grid, ram)
+  assert "| scratch | 50.00 ± 0.00 |" in storage.read_text(f"{ram}/table.md")
+  csv_rows = list(csv.DictReader(io.StringIO(storage.read_text(f"{ram}/results.csv"))))
+  assert [r["seed"] for r in csv_rows] == ["0", "1"]
+  assert "| scratch |" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", [n for n in test_configs.CONFIGS
