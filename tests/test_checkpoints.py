@@ -1,5 +1,6 @@
 """Checkpoints: exact round trip of all training state, all-or-nothing, crash-safe."""
 import errno
+import functools
 import os
 
 import numpy as np
@@ -12,6 +13,7 @@ from l2t_tf.errors import UserError
 from trainers.test_l2t_ww import _model
 
 
+@functools.lru_cache  # one per module: the tests only save it or restore its own values
 def _trained(seed=1):
   model = _model(seed=seed)
   model.fit(*tiny.batch(), batch_size=3, epochs=1, verbose=0)
@@ -105,20 +107,20 @@ def test_an_upload_cut_short_is_never_restored_and_is_redone(ram, monkeypatch):
   checkpointer = checkpoints.Checkpointer(ram)
   variables = checkpoints.training_variables(_trained())
   first = checkpointer.save(variables, {"epoch": 1}, 10)
-  copy = tf.io.gfile.copy
+  copy = storage.gfile.copy
 
   def cut_at_state_json(src, dst, overwrite):
     if dst.endswith("state.json"):
       raise tf.errors.UnavailableError(None, None, "connection reset")
     copy(src, dst, overwrite)
-  monkeypatch.setattr(tf.io.gfile, "copy", cut_at_state_json)
+  monkeypatch.setattr(storage.gfile, "copy", cut_at_state_json)
   with pytest.raises(UserError, match="connection reset.*previous checkpoint is kept"):
     checkpointer.save(variables, {"epoch": 2}, 20)
   partial = os.path.join(checkpointer.directory, "ckpt-00000020")
   assert storage.listdir(partial) == ["variables.npz"]
   assert checkpointer.latest() == first
 
-  monkeypatch.setattr(tf.io.gfile, "copy", copy)
+  monkeypatch.setattr(storage.gfile, "copy", copy)
   assert checkpointer.save(variables, {"epoch": 2}, 20) == partial
   assert checkpointer.latest() == partial
   assert checkpointer.restore(variables, partial)["epoch"] == 2

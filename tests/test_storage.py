@@ -78,8 +78,8 @@ def test_publish_folder(root):
 
 def test_an_upload_writes_its_last_file_last(ram, monkeypatch):
   copied = []
-  copy = tf.io.gfile.copy
-  monkeypatch.setattr(tf.io.gfile, "copy", lambda src, dst, overwrite: (
+  copy = storage.gfile.copy
+  monkeypatch.setattr(storage.gfile, "copy", lambda src, dst, overwrite: (
       copied.append(os.path.basename(dst)), copy(src, dst, overwrite)))
   storage.publish_folder(f"{ram}/v", _fill, last=("saved_model.pb",))
   assert sorted(copied) == ["assets.txt", "data", "saved_model.pb"]
@@ -88,13 +88,13 @@ def test_an_upload_writes_its_last_file_last(ram, monkeypatch):
 
 def test_an_upload_cut_short_lacks_its_last_file(ram, monkeypatch):
   """A kill between files: readers that wait for the last file see no model."""
-  copy = tf.io.gfile.copy
+  copy = storage.gfile.copy
 
   def killed_at_the_last_file(src, dst, overwrite):
     if dst.endswith("saved_model.pb"):
       raise tf.errors.UnavailableError(None, None, "connection lost")
     copy(src, dst, overwrite)
-  monkeypatch.setattr(tf.io.gfile, "copy", killed_at_the_last_file)
+  monkeypatch.setattr(storage.gfile, "copy", killed_at_the_last_file)
   with pytest.raises(tf.errors.UnavailableError):
     storage.publish_folder(f"{ram}/v", _fill, last=("saved_model.pb",))
   assert storage.exists(f"{ram}/v/assets.txt")
