@@ -97,8 +97,12 @@ def rmtree(path: str) -> None:
     pass
 
 
-def size(path: str) -> int:
-  return gfile.stat(path).length
+def ends(path: str, head: int, tail: int) -> tuple[bytes, bytes]:
+  """The first `head` and the last `tail` bytes of a file (without reading it all)."""
+  with gfile.GFile(path, "rb") as f:
+    first = f.read(head)
+    f.seek(max(0, gfile.stat(path).length - tail))
+    return first, f.read()
 
 
 def read_bytes(path: str) -> bytes:
@@ -170,7 +174,7 @@ def publish_folder(final: str, fill: Callable[[str], None],
   fsynced and renamed to `final`. Elsewhere: `fill` writes a local staging
   folder that is uploaded to `final`, the files named in `last` last.
   """
-  parent = os.path.dirname(final)
+  parent, last = os.path.dirname(final), tuple(last)
   gfile.makedirs(parent)
   if gfile.exists(final):
     raise FileExistsError(final)
@@ -180,7 +184,7 @@ def publish_folder(final: str, fill: Callable[[str], None],
     fill(staging)
     files = sorted(os.path.relpath(os.path.join(folder, name), staging)
                    for folder, _, names in os.walk(staging) for name in names)
-    files.sort(key=lambda name: os.path.basename(name) in tuple(last))
+    files.sort(key=lambda name: os.path.basename(name) in last)
     for name in files:
       if local:
         with open(os.path.join(staging, name), "rb") as f:

@@ -30,19 +30,10 @@ def weights_fingerprint(model: keras.Model) -> str:
   return digest.hexdigest()
 
 
-def _non_finite(tree: dict, prefix: str = "") -> list[str]:
-  """Dotted names of the float fields that are NaN or infinite."""
-  found = []
-  for key, value in tree.items():
-    if isinstance(value, dict):
-      found += _non_finite(value, f"{prefix}{key}.")
-    elif isinstance(value, float) and not math.isfinite(value):
-      found.append(f"{prefix}{key}={value}")
-  return found
-
-
 def _check_options(config, workdir: str) -> None:
-  non_finite = _non_finite(config.to_dict())
+  non_finite = [f"{name}={value}" for name, value in
+                workdir_lib.flatten(config.to_dict()).items()
+                if isinstance(value, float) and not math.isfinite(value)]
   if non_finite:
     raise UserError(f"config field {non_finite[0]} is not a finite number",
                     "pass a number (configs/common.py gives each field's default)")

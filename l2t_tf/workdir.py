@@ -41,11 +41,12 @@ def upgrade_config(config: dict) -> dict:
   return config
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict:
+def flatten(tree: dict, prefix: str = "") -> dict:
+  """{dotted name: value} of a nested config dict."""
   flat = {}
   for key, value in tree.items():
     if isinstance(value, dict):
-      flat.update(_flatten(value, f"{prefix}{key}."))
+      flat.update(flatten(value, f"{prefix}{key}."))
     else:
       flat[f"{prefix}{key}"] = value
   return flat
@@ -57,7 +58,7 @@ def config_differences(saved: dict, current: dict) -> list[str]:
   A field the saved config lacks was added to l2t_tf after that run, whose
   default reproduces what the run did, so it is no difference.
   """
-  saved, current = _flatten(upgrade_config(saved)), _flatten(current)
+  saved, current = flatten(upgrade_config(saved)), flatten(current)
   unused = _unused_sections(saved.get("method"))
   return sorted(k for k in saved
                 if saved[k] != current.get(k)

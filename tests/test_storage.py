@@ -40,7 +40,8 @@ def test_write_replaces_a_file_whole(root):
   assert storage.read_text(path) == "new \u2713"
   assert storage.listdir(root) == ["results.json"]  # no temporary left
   assert storage.isfile(path) and not storage.isdir(path)
-  assert storage.size(path) == 7
+  assert storage.ends(path, 3, 4) == (b"new", b" \xe2\x9c\x93")
+  assert storage.ends(path, 99, 99) == (b"new \xe2\x9c\x93",) * 2
 
 
 def test_a_local_write_is_readable_by_others_as_open_would_make_it(tmp_path):

@@ -118,7 +118,8 @@ def _check_data_config(config) -> None:
     raise UserError(f"data.image_size must be positive, got {config.image_size}",
                     "use 32 (CIFAR-style models) or 224")
   classes = list(config.classes)
-  not_ids = [c for c in classes if isinstance(c, bool) or not isinstance(c, int) or c < 0]
+  not_ids = [c for c in classes
+             if isinstance(c, bool) or not isinstance(c, int) or c < 0]
   if not_ids:
     raise UserError(f"data.classes holds {not_ids[0]!r}, which is not a label id",
                     "list label ids (integers from 0; a folder's classes are "

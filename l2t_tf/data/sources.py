@@ -106,10 +106,7 @@ _TAIL = 1024
 def _looks_like_an_image(path: str) -> bool:
   """Whether the file starts and ends as an image does (catches empty, text,
   HTML and truncated files without decoding them)."""
-  with tf.io.gfile.GFile(path, "rb") as f:
-    head = f.read(8)
-    f.seek(max(0, storage.size(path) - _TAIL))
-    tail = f.read()
+  head, tail = storage.ends(path, 8, _TAIL)
   return any(head.startswith(start) and end in tail
              for start, end in _IMAGE_SIGNATURES.items())
 
@@ -122,18 +119,16 @@ def _folder_split(root: str, split: str) -> Examples:
                     "set --config.data.path to a folder laid out as "
                     "root/<split>/<class>/*.jpg")
   train_dir = os.path.join(root, "train")
-  class_dir = train_dir if storage.isdir(train_dir) else split_dir
-  class_names = sorted(d for d in storage.listdir(class_dir)
-                       if storage.isdir(os.path.join(class_dir, d)))
-  unknown = sorted(set(d for d in storage.listdir(split_dir)
-                       if storage.isdir(os.path.join(split_dir, d))) - set(class_names))
+  in_split = _subfolders(split_dir)
+  class_names = _subfolders(train_dir) if storage.isdir(train_dir) else in_split
+  unknown = sorted(set(in_split) - set(class_names))
   if unknown:  # its images would be left out of the split without a word
     raise UserError(f"{split_dir} has class folder(s) {unknown[:3]} that "
                     f"{train_dir} lacks", "give both splits the same class folders")
   paths, labels = [], []
   for label, name in enumerate(class_names):
     folder = os.path.join(split_dir, name)
-    if not storage.isdir(folder):
+    if name not in in_split:
       continue
     for file in sorted(storage.listdir(folder)):
       if file.lower().endswith(IMAGE_EXTENSIONS):
@@ -144,6 +139,11 @@ def _folder_split(root: str, split: str) -> Examples:
                     "put images in root/<split>/<class>/ with extensions "
                     f"{IMAGE_EXTENSIONS}")
   return _image_files(paths, labels, class_names, split_dir)
+
+
+def _subfolders(folder: str) -> list[str]:
+  return sorted(d for d in storage.listdir(folder)
+                if storage.isdir(os.path.join(folder, d)))
 
 
 def _image_files(paths, labels, class_names, where: str) -> Examples:
