@@ -131,12 +131,13 @@ def _alive(holder: dict) -> bool:
 
 
 def remove_leftovers(workdir: str) -> list[str]:
-  """Deletes the `.tmp-*` folders a killed checkpoint or export left in `workdir`.
+  """Deletes the `.tmp-*` files and folders a killed write left in `workdir`.
 
   Call it only while holding `lock(workdir)`: then no other process of this
   run can be writing them. Returns what it removed.
   """
-  patterns = (os.path.join(workdir, "checkpoints", ".tmp-*"),
+  patterns = (os.path.join(workdir, ".tmp-*"),  # results.json, traces
+              os.path.join(workdir, "*", ".tmp-*"),  # checkpoints, LATEST, plots
               os.path.join(workdir, "export", "*", ".tmp-*"))
   removed = [p for pattern in patterns for p in storage.glob(pattern)]
   # Where folders are uploaded (see storage.py), an export version without

@@ -75,8 +75,10 @@ def test_leftovers_of_a_killed_checkpoint_or_export_are_removed(tmp_path):
                  tmp_path / "export" / "target" / "2" / "variables"):
     folder.mkdir(parents=True)
   (exported / "saved_model.pb").write_bytes(b"")
+  (tmp_path / ".tmp-results").write_text("{")  # a file write cut short
   removed = workdir.remove_leftovers(str(tmp_path))
-  assert [p.rsplit("/", 1)[1] for p in removed] == [".tmp-abc", ".tmp-def", "2"]
+  assert [p.rsplit("/", 1)[1] for p in removed] == [
+      ".tmp-results", ".tmp-abc", ".tmp-def", "2"]
   assert kept.exists() and exported.exists()
   assert not (tmp_path / "checkpoints" / ".tmp-abc").exists()
   assert not (tmp_path / "export" / "target" / "2").exists()
