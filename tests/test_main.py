@@ -255,6 +255,17 @@ def test_export_of_an_unfinished_run_is_one_line(finished_workdir, tmp_path):
   assert cli.snapshot(workdir) == before
 
 
+def test_a_workdir_under_tilde_is_in_the_home_folder(tmp_path):
+  result = subprocess.run(
+      cli.command("--config.method=scratch", "--config.export.enabled=False",
+                  workdir="~/run"),
+      capture_output=True, text=True, cwd=cli.ROOT, env=cli.env(HOME=str(tmp_path)),
+      timeout=600)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert (tmp_path / "run" / "results.json").exists()
+  assert not os.path.exists(os.path.join(cli.ROOT, "~"))
+
+
 def test_unwritable_workdir(tmp_path):
   blocker = tmp_path / "file"
   blocker.write_text("not a folder")
