@@ -36,6 +36,22 @@ def ram():
     tf.io.gfile.rmtree(root)
 
 
+@pytest.fixture
+def cut_upload(monkeypatch):
+  """cut_upload(name): uploads (storage's gfile.copy) of a file ending in
+  `name` fail as a lost connection does; cut_upload(None) lets all through."""
+  from l2t_tf import storage  # pylint: disable=g-import-not-at-top
+  copy = storage.gfile.copy
+
+  def cut(name):
+    def upload(src, dst, overwrite):
+      if name and dst.endswith(name):
+        raise tf.errors.UnavailableError(None, None, "connection lost")
+      copy(src, dst, overwrite)
+    monkeypatch.setattr(storage.gfile, "copy", upload)
+  return cut
+
+
 @pytest.fixture(scope="session")
 def mirrored():
   """One MirroredStrategy over the two logical CPUs for the whole session: a

@@ -5,7 +5,6 @@ import os
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import tiny
 from l2t_tf import checkpoints, storage
@@ -100,27 +99,21 @@ def test_on_a_filesystem_without_rename(ram):
     np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
 
 
-def test_an_upload_cut_short_is_never_restored_and_is_redone(ram, monkeypatch):
+def test_an_upload_cut_short_is_never_restored_and_is_redone(ram, cut_upload):
   """Killed after variables.npz, before state.json (uploaded last): LATEST
   still names the previous checkpoint, and saving that step again replaces
   the partial folder."""
   checkpointer = checkpoints.Checkpointer(ram)
   variables = checkpoints.training_variables(_trained())
   first = checkpointer.save(variables, {"epoch": 1}, 10)
-  copy = storage.gfile.copy
-
-  def cut_at_state_json(src, dst, overwrite):
-    if dst.endswith("state.json"):
-      raise tf.errors.UnavailableError(None, None, "connection reset")
-    copy(src, dst, overwrite)
-  monkeypatch.setattr(storage.gfile, "copy", cut_at_state_json)
-  with pytest.raises(UserError, match="connection reset.*previous checkpoint is kept"):
+  cut_upload("state.json")
+  with pytest.raises(UserError, match="connection lost.*previous checkpoint is kept"):
     checkpointer.save(variables, {"epoch": 2}, 20)
   partial = os.path.join(checkpointer.directory, "ckpt-00000020")
   assert storage.listdir(partial) == ["variables.npz"]
   assert checkpointer.latest() == first
 
-  monkeypatch.setattr(storage.gfile, "copy", copy)
+  cut_upload(None)
   assert checkpointer.save(variables, {"epoch": 2}, 20) == partial
   assert checkpointer.latest() == partial
   assert checkpointer.restore(variables, partial)["epoch"] == 2

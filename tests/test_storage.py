@@ -87,15 +87,9 @@ def test_an_upload_writes_its_last_file_last(ram, monkeypatch):
   assert copied[-1] == "saved_model.pb"
 
 
-def test_an_upload_cut_short_lacks_its_last_file(ram, monkeypatch):
+def test_an_upload_cut_short_lacks_its_last_file(ram, cut_upload):
   """A kill between files: readers that wait for the last file see no model."""
-  copy = storage.gfile.copy
-
-  def killed_at_the_last_file(src, dst, overwrite):
-    if dst.endswith("saved_model.pb"):
-      raise tf.errors.UnavailableError(None, None, "connection lost")
-    copy(src, dst, overwrite)
-  monkeypatch.setattr(storage.gfile, "copy", killed_at_the_last_file)
+  cut_upload("saved_model.pb")
   with pytest.raises(tf.errors.UnavailableError):
     storage.publish_folder(f"{ram}/v", _fill, last=("saved_model.pb",))
   assert storage.exists(f"{ram}/v/assets.txt")
