@@ -59,6 +59,10 @@ def data_defaults() -> ml_collections.ConfigDict:
   data.classes = ()           # original label ids to keep, in order
   data.images_per_class = 0   # 0 = all remaining after validation
   data.val_per_class = 50     # held out from train
+  # Of those, the meta set of transfer.meta_objective=alignment (never used
+  # for model selection); meta_into_train: train on it instead (a control).
+  data.meta_per_class = 0
+  data.meta_into_train = False
   data.split_seed = 0         # fixed across runs, like the reference's split files
   data.image_size = 32
   data.channels = 3
@@ -123,6 +127,12 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.transfer.meta_every = 1     # meta step every k batches (1 = paper)
   config.transfer.meta_start_epoch = 0.0  # no meta step before (0 = paper)
   config.transfer.first_order = False  # first-order look-ahead (False = paper)
+  # lookahead: the paper's CE on the training batch after T + 1 look-ahead
+  # steps; heldout_lookahead: the same, CE on the held-out meta set;
+  # alignment: first order, the alignment of each pair's matching gradient
+  # with the meta set's CE gradient. The last two need data.meta_per_class.
+  config.transfer.meta_objective = "lookahead"
+  config.transfer.placebo = False    # flip phi's meta-gradient (drift control)
   # Hand-crafted baselines (lwf, at, lwf_at, kd, jm):
   config.transfer.at_weight = 1000.0   # AT's beta; each pair counts beta / 2
   config.transfer.lwf_weight = 1.0     # LwF's old-task loss weight

@@ -302,3 +302,96 @@ def hypergradient_t(trace: dict, steps_per_epoch: int = 1) -> dict:
     variance = max(sum(q * c for q, c in zip(squares, counts)) / n - mean ** 2, 1e-30)
     result[label] = float(mean / np.sqrt(variance / n))
   return result
+
+
+SIGNIFICANT_T = 3.0  # |t| a known answer needs besides its threshold
+
+
+def _scaled_epochs(trace: dict, label: str) -> dict:
+  """{epoch: (mean / RMS, steps)} of a pair's "where" meta-gradient, for the
+  epochs with meta steps (RMS over the epoch's steps: sqrt(mean^2 + std^2))."""
+  scaled = {}
+  for key, entry in trace.items():
+    mean, snr = entry.get(f"hypergrad/{label}"), entry.get(f"hypergrad_snr/{label}")
+    if mean is None or (mean == 0 and snr == 0):
+      continue
+    std = abs(mean) / snr if snr else 0.0
+    scaled[key] = (mean / (math.sqrt(mean ** 2 + std ** 2) or 1.0),
+                   entry.get("steps") or 1)
+  return scaled
+
+
+def sign_test_p(positive: int, total: int) -> float:
+  """Two-sided binomial p of `positive` of `total` signs under a fair coin."""
+  if total == 0:
+    return 1.0
+  k = min(positive, total - positive)
+  tail = sum(math.comb(total, i) for i in range(k + 1)) / 2 ** total
+  return min(1.0, 2 * tail)
+
+
+def scaled_hypergradient_t(trace: dict) -> dict:
+  """Per pair, the run's t of its "where" meta-gradient with every step divided
+  by its epoch's RMS, and a sign test over epochs.
+
+  The raw meta-gradient shrinks 10-100x over a run, so an unscaled pooled t
+  (`hypergradient_t`) is the first epochs' verdict. Scaled, each step has
+  second moment 1, so t = m sqrt(n) / sqrt(1 - m^2) with m the steps' mean of
+  x / RMS_epoch. Returns {pair: {t, positive, epochs, sign_p}}.
+  """
+  labels = {k.split("/", 1)[1] for entry in trace.values() for k in entry
+            if k.startswith("hypergrad/")}
+  result = {}
+  for label in sorted(labels):
+    epochs = list(_scaled_epochs(trace, label).values())
+    if not epochs:
+      continue
+    n = float(sum(c for _, c in epochs))
+    m = sum(c * x for x, c in epochs) / n
+    positive = sum(x > 0 for x, _ in epochs)
+    result[label] = {"t": float(m * math.sqrt(n) / math.sqrt(max(1 - m * m, 1e-12))),
+                     "positive": positive, "epochs": len(epochs),
+                     "sign_p": sign_test_p(positive, len(epochs))}
+  return result
+
+
+def decoy_gap_t(trace: dict, decoy_labels, real_labels) -> dict:
+  """The decoy-minus-real gap of the RMS-scaled "where" meta-gradient per epoch
+  (> 0: the decoy's lambda asked down more), its t over epochs and a sign test.
+  """
+  decoy = [_scaled_epochs(trace, label) for label in decoy_labels]
+  real = [_scaled_epochs(trace, label) for label in real_labels]
+  gaps = []
+  for key in trace:
+    a = [s[key][0] for s in decoy if key in s]
+    b = [s[key][0] for s in real if key in s]
+    if a and b:
+      gaps.append(np.mean(a) - np.mean(b))
+  gaps = np.array(gaps)
+  if len(gaps) < 2:
+    return {"gap": float("nan"), "t": float("nan"), "positive": 0,
+            "epochs": len(gaps), "sign_p": 1.0}
+  t = gaps.mean() / (gaps.std(ddof=1) / math.sqrt(len(gaps)) + 1e-30)
+  positive = int((gaps > 0).sum())
+  return {"gap": float(gaps.mean()), "t": float(t), "positive": positive,
+          "epochs": len(gaps), "sign_p": sign_test_p(positive, len(gaps))}
+
+
+def noise_mass_trend(trace: dict, noisy_labels, start: float = 0.5) -> dict:
+  """Per epoch, w's mean mass on the noise channels of the noisy source's pairs
+  (from meta_trace.json's channel weights); the t over epochs of its changes
+  (< 0: the noise asked down) and a sign test of the changes."""
+  masses = [start]
+  for key in sorted(trace, key=int):
+    values = [_noise_mass(trace[key][f"channel_weights/{label}"])
+              for label in noisy_labels if f"channel_weights/{label}" in trace[key]]
+    if values:
+      masses.append(float(np.mean(values)))
+  changes = np.diff(masses)
+  if len(changes) < 2:
+    return {"masses": masses, "t": float("nan"), "negative": 0,
+            "epochs": len(changes), "sign_p": 1.0}
+  t = changes.mean() / (changes.std(ddof=1) / math.sqrt(len(changes)) + 1e-30)
+  negative = int((changes < 0).sum())
+  return {"masses": masses, "t": float(t), "negative": negative,
+          "epochs": len(changes), "sign_p": sign_test_p(negative, len(changes))}

@@ -155,8 +155,8 @@ class MetaSummaries(keras.callbacks.Callback):
   the trainer's per-pair values (lambda on the training batches, the
   meta-gradient norm, the "where" hypergradient and its signal-to-noise),
   which it takes out of the epoch's logs (the console line would otherwise
-  carry them per pair). The same per-pair values, one entry
-  per epoch, go to `<workdir>/meta_trace.json`.
+  carry them per pair). The same per-pair values, with the mean channel
+  weights, one entry per epoch, go to `<workdir>/meta_trace.json`.
   """
   PER_PAIR = ("meta_grad_norm/", "hypergrad/", "hypergrad_snr/", "train_lambda/",
               "train_lambda_std/")
@@ -197,6 +197,8 @@ class MetaSummaries(keras.callbacks.Callback):
         tf.summary.scalar(f"entropy_gap/{pair.label}",
                           math.log(weights[p].shape[-1]) - entropy)
         entry[f"lambda_mean/{pair.label}"] = mean
+        entry[f"channel_weights/{pair.label}"] = np.round(
+            weights[p].mean(0), 6).tolist()  # over the validation images
         if self.start and pair.label in self.start:
           tf.summary.scalar(f"lambda_change/{pair.label}",
                             mean - self.start[pair.label]["mean"])

@@ -4,23 +4,26 @@ Layout under `<workdir>/checkpoints/`:
   ckpt-00000120/variables.npz   every variable training needs (weights,
                                 regressors, meta-networks, BatchNorm statistics,
                                 both optimizers' slots and step counters, and
-                                the running metric sums)
+                                the running metric sums), stored under names
   ckpt-00000120/state.json      epoch, step in the epoch, best-on-validation
-                                record, per-epoch history, variable shapes
-  LATEST                        the name of the newest complete checkpoint
+                                record, per-epoch history, variable names
+  LATEST                        the name of the newest checkpoint, for people
 
 A save publishes the folder whole (storage.publish_folder: on a local disk a
 fsynced hidden folder renamed into place; on an object store such as gs://,
-with no rename, an upload with state.json last) and only then rewrites
-LATEST, in one step. Restores read only the folder LATEST names, so a process
-killed at any moment leaves LATEST naming a complete checkpoint; a folder it
-does not name is rewritten when that step is saved again. The data order
-needs no state of its own: the training stream is a pure function of
-(seed, epoch, step).
+with no rename, an upload with state.json last), so a `ckpt-*` folder that
+holds state.json is complete, and only then rewrites LATEST. A resume takes
+the newest complete checkpoint whether or not LATEST names it (a lost or
+stale LATEST never discards work), and a complete checkpoint is never
+overwritten. Variables are restored by name: a model whose variables differ
+in name or shape from the checkpoint's is refused before any assignment. The
+data order needs no state of its own: the training stream is a pure function
+of (seed, epoch, step).
 """
 import io
 import json
 import os
+import re
 import zipfile
 
 import numpy as np
@@ -32,6 +35,7 @@ from l2t_tf.trainers import common
 
 FOLDER = "checkpoints"
 LATEST = "LATEST"
+_NAME = re.compile(r"ckpt-\d{8}")
 
 
 def training_variables(model) -> list:
@@ -60,17 +64,27 @@ class Checkpointer:
     self.keep = max(1, keep)
 
   def latest(self) -> str | None:
-    """Path of the newest complete checkpoint, or None."""
+    """Path of the newest complete checkpoint, or None.
+
+    LATEST is checked (it must name a complete checkpoint) but a newer
+    complete folder wins: it was published, only the pointer was not.
+    """
+    complete = self.complete()
     pointer = os.path.join(self.directory, LATEST)
-    if not storage.exists(pointer):
-      return None
-    name = storage.read_text(pointer).strip()
-    path = os.path.join(self.directory, name)
-    if not name or not storage.isdir(path):
-      raise UserError(f"{self.directory}/{LATEST} names a missing checkpoint "
-                      f"'{name}'", f"delete {self.directory} to start over, or "
-                      "restore the folder it names")
-    return path
+    if storage.exists(pointer):
+      name = storage.read_text(pointer).strip()
+      if not _NAME.fullmatch(name) or name not in complete:
+        raise UserError(
+            f"{pointer} names '{name}', which is not a complete checkpoint here",
+            f"delete the file {pointer} (only that file) to resume from the "
+            "newest complete checkpoint, or pass a new --workdir")
+    return os.path.join(self.directory, complete[-1]) if complete else None
+
+  def complete(self) -> list[str]:
+    """Names of the complete checkpoints (their state.json written), oldest first."""
+    return [os.path.basename(path) for path in storage.find(self.directory, "ckpt-*")
+            if _NAME.fullmatch(os.path.basename(path))
+            and storage.exists(os.path.join(path, "state.json"))]
 
   def save(self, variables, state: dict, global_step: int, values=None) -> str:
     """Writes checkpoint `ckpt-<global_step>` and points LATEST at it.
@@ -82,9 +96,10 @@ class Checkpointer:
       values = read_values(variables)
     name = f"ckpt-{global_step:08d}"
     final = os.path.join(self.directory, name)
+    names = unique_names(v.path for v in variables)
     arrays = {f"v{i:05d}": value for i, value in enumerate(values)}
     state = dict(state, shapes=[list(a.shape) for a in arrays.values()],
-                 names=[v.path for v in variables])
+                 names=names)
 
     def fill(folder: str) -> None:
       np.savez(os.path.join(folder, "variables.npz"), **arrays)
@@ -92,10 +107,9 @@ class Checkpointer:
         json.dump(state, f, indent=1)
 
     try:
-      if self.latest() == final:  # the same step saved twice: keep the first
-        return final
-      storage.rmtree(final)  # a folder LATEST never named: cut short
-      storage.publish_folder(final, fill, last=("state.json",))
+      if name not in self.complete():  # a complete one is never overwritten
+        storage.rmtree(final)  # an upload cut short (no state.json)
+        storage.publish_folder(final, fill, last=("state.json",))
       storage.write(os.path.join(self.directory, LATEST), name + "\n")
     except (OSError, tf_errors.OpError) as e:
       raise UserError(f"cannot write checkpoint {final} "
@@ -113,9 +127,9 @@ class Checkpointer:
         storage.rmtree(os.path.join(self.directory, name))
 
   def restore(self, variables, path: str) -> dict:
-    """Assigns the checkpoint at `path` to `variables` and returns its state.
+    """Assigns the checkpoint at `path` to `variables` by name; returns its state.
 
-    All or nothing: shapes are checked before the first assignment.
+    All or nothing: names and shapes are checked before the first assignment.
     """
     fix = ("resume with the config that wrote it (see WORKDIR/config.json) or "
            "pass a new --workdir")
@@ -124,20 +138,36 @@ class Checkpointer:
       npz_bytes = storage.read_bytes(os.path.join(path, "variables.npz"))
       with np.load(io.BytesIO(npz_bytes)) as npz:
         arrays = [npz[f"v{i:05d}"] for i in range(len(npz.files))]
+      saved_names = unique_names(state["names"])
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError,
             tf_errors.OpError) as e:
       raise UserError(f"checkpoint {path} is unreadable or truncated "
-                      f"({type(e).__name__})", f"delete {path} and its name in "
-                      f"{LATEST} to fall back, or pass a new --workdir") from None
-    if len(arrays) != len(variables):
-      raise UserError(f"checkpoint {path} holds {len(arrays)} variables but this "
-                      f"model has {len(variables)} (another architecture or "
-                      "method)", fix)
-    for array, variable in zip(arrays, variables):
-      if tuple(array.shape) != tuple(variable.shape):
-        raise UserError(f"checkpoint {path} holds {variable.path} with shape "
-                        f"{tuple(array.shape)}, this model has "
+                      f"({type(e).__name__})", f"delete {path} to fall back to "
+                      "the checkpoint before it, or pass a new --workdir") from None
+    saved = dict(zip(saved_names, arrays))
+    names = unique_names(v.path for v in variables)
+    if len(saved) != len(arrays) or set(saved) != set(names):
+      missing = sorted(set(names) - set(saved))
+      extra = sorted(set(saved) - set(names))
+      raise UserError(
+          f"checkpoint {path} holds other variables than this model "
+          f"({len(arrays)} against {len(variables)}; missing {missing[:3]}, "
+          f"not in this model {extra[:3]}: another architecture or method)", fix)
+    for name, variable in zip(names, variables):
+      if tuple(saved[name].shape) != tuple(variable.shape):
+        raise UserError(f"checkpoint {path} holds {name} with shape "
+                        f"{tuple(saved[name].shape)}, this model has "
                         f"{tuple(variable.shape)} (another architecture)", fix)
-    for array, variable in zip(arrays, variables):
-      variable.assign(array)
+    for name, variable in zip(names, variables):
+      variable.assign(saved[name])
     return state
+
+
+def unique_names(paths) -> list[str]:
+  """The variables' paths, with `#2`, `#3`, ... on a path seen before (checkpoints
+  of l2t_tf 0.1 saved repeated paths as they were, and read the same way)."""
+  seen, names = {}, []
+  for path in paths:
+    seen[path] = seen.get(path, 0) + 1
+    names.append(path + (f"#{seen[path]}" if seen[path] > 1 else ""))
+  return names

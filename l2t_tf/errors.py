@@ -1,4 +1,7 @@
 """The one error type users see: a one-line message naming the problem and the fix."""
+import functools
+import sys
+from typing import Callable
 
 
 class UserError(Exception):
@@ -10,3 +13,24 @@ class UserError(Exception):
 
   def __init__(self, problem: str, fix: str):
     super().__init__(f"{problem}. Fix: {fix}")
+
+
+def one_line_errors(main: Callable) -> Callable:
+  """A command-line `main` whose bad input and filesystem errors end as one
+  `error:` line on stderr and exit code 2, never a traceback."""
+  @functools.wraps(main)
+  def wrapped(*args, **kwargs):
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    try:
+      return main(*args, **kwargs)
+    except UserError as e:
+      problem = str(e)
+    except OSError as e:
+      problem = (f"{e.filename}: {e.strerror or e}. Fix: check the path, its "
+                 "permissions and the free space")
+    except tf.errors.OpError as e:
+      problem = (f"{e.message.splitlines()[0]}. Fix: check the path, its "
+                 "permissions and the free space")
+    print(f"error: {problem}", file=sys.stderr)
+    sys.exit(2)
+  return wrapped

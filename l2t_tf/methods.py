@@ -7,9 +7,9 @@ import numpy as np
 
 from l2t_tf import optim, storage
 from l2t_tf.errors import UserError
-from l2t_tf.models import backbones, known_answer, layers
+from l2t_tf.models import backbones, known_answer, layers, naming
 from l2t_tf.trainers.classic import HandCrafted
-from l2t_tf.trainers.l2t_ww import SCHEMES, LearnedTransfer
+from l2t_tf.trainers.l2t_ww import META_OBJECTIVES, SCHEMES, LearnedTransfer
 from l2t_tf.trainers.l2tl import BATCH_NORMS, POLICIES, JointTransfer
 from l2t_tf.transfer import policy as policy_lib
 from l2t_tf.transfer import pairs as pairs_lib
@@ -81,9 +81,10 @@ def build_with_regressors(target: keras.Model, pairs,
 
 
 def build_transfer(config, target: keras.Model, calibration_images=None,
-                   steps_per_epoch: int = 1) -> LearnedTransfer:
+                   steps_per_epoch: int = 1, meta_set=None) -> LearnedTransfer:
   """The LearnedTransfer trainer for fm / l2t_w / l2t_ww (`calibration_images`:
-  target images for known-answer sources)."""
+  target images for known-answer sources; `meta_set`: (images, labels) held
+  out for the alignment meta-objective)."""
   transfer = config.transfer
   if transfer.scheme not in SCHEMES:
     raise UserError(f"unknown transfer.scheme '{transfer.scheme}'",
@@ -100,6 +101,15 @@ def build_transfer(config, target: keras.Model, calibration_images=None,
   if transfer.get("meta_start_epoch", 0) < 0:
     raise UserError(f"transfer.meta_start_epoch must be >= 0, got "
                     f"{transfer.meta_start_epoch}", "use 0 (the paper) or a few epochs")
+  objective = transfer.get("meta_objective", "lookahead")
+  if objective not in META_OBJECTIVES:
+    raise UserError(f"unknown transfer.meta_objective '{objective}'",
+                    f"use one of {list(META_OBJECTIVES)}")
+  if objective != "lookahead" and meta_set is None:
+    raise UserError(f"transfer.meta_objective={objective} needs a held-out meta set, "
+                    "but data.meta_per_class is 0",
+                    "pass e.g. --config.data.meta_per_class=10 (taken from "
+                    "data.val_per_class's images)")
   if transfer.meta_every < 1:
     raise UserError(f"transfer.meta_every must be >= 1, got {transfer.meta_every}",
                     "use 1 (a meta step every batch, the paper) or k > 1")
@@ -136,7 +146,10 @@ def build_transfer(config, target: keras.Model, calibration_images=None,
                          meta_start=round(transfer.get("meta_start_epoch", 0)
                                           * steps_per_epoch),
                          first_order=transfer.first_order,
-                         freeze_meta=transfer.freeze_meta)
+                         freeze_meta=transfer.freeze_meta,
+                         meta_objective=objective,
+                         meta_set=meta_set if objective != "lookahead" else None,
+                         placebo=transfer.get("placebo", False))
 
 
 def build_finetune(config, num_classes: int) -> keras.Model:
@@ -263,6 +276,7 @@ class Request:
   jit_compile: bool = False
   source_classes: int = 0        # l2tl: the source dataset's classes
   calibration_images: Any = None  # target images, for known-answer sources
+  meta_set: Any = None           # (images, labels) held out for L2T-ww's meta step
 
   def optimizer(self) -> optim.SGDL2:
     return optim.target_optimizer(self.config.train, self.steps_per_epoch)
@@ -301,7 +315,7 @@ def _build_learned(request: Request) -> tuple[keras.Model, keras.Model]:
   target = backbones.build_backbone(config.model, request.num_classes,
                                     request.input_shape)
   model = build_transfer(config, target, request.calibration_images,
-                         request.steps_per_epoch)
+                         request.steps_per_epoch, request.meta_set)
   model.compile(request.optimizer(), optim.meta_optimizer(config.transfer),
                 jit_compile=request.jit_compile)
   return model, target
@@ -331,15 +345,35 @@ REGISTRY = {
 
 def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
                 jit_compile: bool, source_classes: int = 0,
-                calibration_images=None) -> tuple[keras.Model, keras.Model]:
+                calibration_images=None,
+                meta_set=None) -> tuple[keras.Model, keras.Model]:
   """(trainer to `fit`, target network to save and export), compiled.
 
   `source_classes`: for l2tl, the classes of the source dataset.
   `calibration_images`: target training images, for known-answer sources.
+  `meta_set`: (images, labels), data.meta_per_class's held-out images.
   """
   if config.method not in REGISTRY:
     raise UserError(f"unknown method '{config.method}'",
                     f"use one of {sorted(REGISTRY)}")
-  return REGISTRY[config.method](Request(
-      config, num_classes, tuple(input_shape), steps_per_epoch, jit_compile,
-      source_classes, calibration_images))
+  with naming.fresh_names():  # checkpoints restore by variable path
+    return REGISTRY[config.method](Request(
+        config, num_classes, tuple(input_shape), steps_per_epoch, jit_compile,
+        source_classes, calibration_images, meta_set))
+
+
+def build_for_data(config, datasets, jit_compile: bool,
+                   source_classes: int = 0) -> tuple[keras.Model, keras.Model]:
+  """`build_model` with what the data decides: the input shape and classes,
+  target images to calibrate known-answer sources, and the held-out meta set."""
+  calibration = None
+  if any(p.startswith(tuple(KNOWN_ANSWER)) for p in config.transfer.source_paths):
+    calibration = next(iter(datasets.train_from(0, 0, 1)))[0]
+  meta_set = None
+  if datasets.meta is not None:  # as two arrays
+    batches = list(datasets.meta.as_numpy_iterator())
+    meta_set = tuple(np.concatenate(part) for part in zip(*batches))
+  return build_model(config, datasets.num_classes, datasets.input_shape,
+                     datasets.steps_per_epoch, jit_compile,
+                     source_classes=source_classes, calibration_images=calibration,
+                     meta_set=meta_set)

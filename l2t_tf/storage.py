@@ -14,6 +14,7 @@ are crash-safe on both kinds:
   a pointer written after it (a checkpoint's LATEST) or through its last
   file (a SavedModel's saved_model.pb) never sees half of one.
 """
+import fnmatch
 import functools
 import os
 import shutil
@@ -80,9 +81,18 @@ def listdir(path: str) -> list[str]:
   return [name.rstrip("/") for name in gfile.listdir(path)]
 
 
-@_reachable
-def glob(pattern: str) -> list[str]:
-  return sorted(gfile.glob(pattern))
+def find(root: str, *patterns: str) -> list[str]:
+  """Paths `root/a/b/...` whose names match `patterns` one level each (`*`, `?`).
+
+  `root` is a literal name, never a pattern: a workdir called `runs[1]` or
+  `a*` finds only what is under itself, not under its look-alikes.
+  """
+  found = [root]
+  for pattern in patterns:
+    found = [os.path.join(folder, name) for folder in found if isdir(folder)
+             for name in sorted(listdir(folder))
+             if fnmatch.fnmatchcase(name, pattern)]
+  return found
 
 
 def remove(path: str) -> None:

@@ -85,17 +85,10 @@ def run(config, workdir: str) -> dict:
   if config.method == "l2tl":  # the source dataset joins the training stream
     datasets, source_classes = joint.add_source(
         datasets, config.l2tl, methods.l2tl_source_batch_size(config), config.seed)
-  steps = datasets.steps_per_epoch
   jit_compile = distribution.resolve_jit_compile(config.train.jit_compile)
-  calibration = None
-  if any(p.startswith(tuple(methods.KNOWN_ANSWER))
-         for p in config.transfer.source_paths):
-    calibration = next(iter(datasets.train_from(0, 0, 1)))[0]
   with strategy.scope():
-    model, target = methods.build_model(config, datasets.num_classes,
-                                        datasets.input_shape, steps, jit_compile,
-                                        source_classes=len(source_classes),
-                                        calibration_images=calibration)
+    model, target = methods.build_for_data(config, datasets, jit_compile,
+                                           source_classes=len(source_classes))
   distribution.adapt_to_multi_worker(model, strategy)
   variables = checkpoints.training_variables(model)
   state_bytes = sum(int(np.prod(v.shape)) * 4 for v in variables)

@@ -69,8 +69,7 @@ def load(workdir: str):
                     "train for at least one epoch first")
   datasets = pipeline.build_datasets(config.data, config.train.batch_size,
                                      seed=config.seed)
-  model, _ = methods.build_model(config, datasets.num_classes, datasets.input_shape,
-                                 datasets.steps_per_epoch, jit_compile=False)
+  model, _ = methods.build_for_data(config, datasets, jit_compile=False)
   state = checkpointer.restore(checkpoints.training_variables(model), checkpoint)
   return model, datasets, state["history"]
 

@@ -136,13 +136,12 @@ def remove_leftovers(workdir: str) -> list[str]:
   Call it only while holding `lock(workdir)`: then no other process of this
   run can be writing them. Returns what it removed.
   """
-  patterns = (os.path.join(workdir, ".tmp-*"),  # results.json, traces
-              os.path.join(workdir, "*", ".tmp-*"),  # checkpoints, LATEST, plots
-              os.path.join(workdir, "export", "*", ".tmp-*"))
-  removed = [p for pattern in patterns for p in storage.glob(pattern)]
+  removed = (storage.find(workdir, ".tmp-*")  # results.json, traces
+             + storage.find(workdir, "*", ".tmp-*")  # checkpoints, LATEST, plots
+             + storage.find(workdir, "export", "*", ".tmp-*"))
   # Where folders are uploaded (see storage.py), an export version without
   # its saved_model.pb is one whose upload was cut short.
-  removed += [p for p in storage.glob(os.path.join(workdir, "export", "*", "*"))
+  removed += [p for p in storage.find(workdir, "export", "*", "*")
               if os.path.basename(p).isdigit()
               and not storage.exists(os.path.join(p, "saved_model.pb"))]
   for path in sorted(removed):

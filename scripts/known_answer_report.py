@@ -7,16 +7,20 @@ and prints, for a decoy beside a real source, both sources' mean lambda
 start -> end and the gap; for a noisy source, w's mass on the noise channels
 (0.5 when uniform), also drawn per pair in WORKDIR/plots/noise_mass.png.
 Thresholds: l2t_tf/analysis.py (DECOY_MARGIN, NOISE_MASS_MAX).
-With meta_trace.json, also per source how many pairs' "where" meta-gradient
-was significant over the run (|t| > 2; analysis.hypergradient_t): with none,
-the change of lambda is noise.
+A verdict is PASSED only when its threshold is met and the meta-gradient
+asked for it consistently: for "where", the decoy-minus-real gap of the
+RMS-scaled meta-gradient has t >= 3 over the epochs (analysis.decoy_gap_t);
+for "what", the per-epoch changes of the noise mass have t <= -3
+(analysis.noise_mass_trend). Also per source, how many pairs' RMS-scaled
+"where" meta-gradient is significant (|t| >= 3; analysis.scaled_hypergradient_t).
 """
-import math
 import os
 import sys
 
 from l2t_tf import analysis, plots
 from l2t_tf import workdir as workdir_lib
+from l2t_tf.errors import UserError, one_line_errors
+from l2t_tf.models import known_answer
 
 
 def _fmt(source: dict) -> str:
@@ -27,42 +31,67 @@ def _fmt(source: dict) -> str:
 def report(workdir: str) -> str:
   stats = workdir_lib.read_json(workdir, "lambdas.json")
   config = workdir_lib.read_json(workdir, workdir_lib.CONFIG)
+  if stats is None or config is None:
+    raise UserError(f"{workdir} holds no finished fm/l2t_w/l2t_ww run "
+                    "(lambdas.json, config.json)", "pass the workdir of a finished "
+                    "configs/known_answer_*.py run")
   paths = config["transfer"]["source_paths"]
   summary = analysis.known_answer_summary(stats, paths)
+  trace = workdir_lib.read_json(workdir, workdir_lib.META_TRACE) or {}
+  by_source = {}
+  for label, entry in stats.items():
+    by_source.setdefault(entry["source_network"], []).append(label)
   lines = [workdir]
   if "where" in summary:
     where = summary["where"]
+    decoys = [k for k, p in enumerate(paths) if p.startswith(known_answer.DECOY)]
+    gap = analysis.decoy_gap_t(
+        trace, [l for k in decoys for l in by_source.get(k, [])],
+        [l for k, p in enumerate(paths) if k not in decoys
+         for l in by_source.get(k, [])])
+    passed = where["passed"] and gap["t"] >= analysis.SIGNIFICANT_T
     lines.append(f"  where: real {', '.join(map(_fmt, where['real']))}; decoy "
                  f"{', '.join(map(_fmt, where['decoy']))}; gap {where['gap']:+.2f} "
-                 f"(needs >= {analysis.DECOY_MARGIN}): "
-                 f"{'PASSED' if where['passed'] else 'not met'}")
+                 f"(needs >= {analysis.DECOY_MARGIN}); decoy-minus-real "
+                 f"meta-gradient t {gap['t']:+.1f} over {gap['epochs']} epochs "
+                 f"(needs >= {analysis.SIGNIFICANT_T:.0f}), {gap['positive']} of "
+                 f"them asking the decoy down more (sign test p {gap['sign_p']:.3f}): "
+                 f"{'PASSED' if passed else 'not met'}")
   if "what" in summary:
     what = summary["what"]
+    noisy = [k for k, p in enumerate(paths) if p.startswith(known_answer.NOISY)]
+    trend = analysis.noise_mass_trend(
+        trace, [l for k in noisy for l in by_source.get(k, [])], what["mean_start"])
+    passed = what["passed"] and -trend["t"] >= analysis.SIGNIFICANT_T
     figure = plots.save(plots.noise_mass(what),
                         os.path.join(plots.output_dir(workdir), "noise_mass.png"))
     lines.append(f"  what: mass on noise channels {what['mean_start']:.3f} -> "
                  f"{what['mean_end']:.3f} (needs <= {analysis.NOISE_MASS_MAX}; "
                  f"pairs {min(m['end'] for m in what['pairs']):.3f}-"
-                 f"{max(m['end'] for m in what['pairs']):.3f}): "
-                 f"{'PASSED' if what['passed'] else 'not met'}; {figure}")
-  trace = workdir_lib.read_json(workdir, workdir_lib.META_TRACE)
-  if trace is not None:
-    train_size = workdir_lib.read_json(
-        workdir, workdir_lib.RESULTS)["data_sizes"]["train"]
-    t = analysis.hypergradient_t(trace, math.ceil(
-        train_size / config["train"]["batch_size"]))
-    for k in sorted({stats[label]["source_network"] for label in t}):
-      values = [v for label, v in t.items() if stats[label]["source_network"] == k]
-      lines.append(f"  source {k} ({paths[k]}): {len(values)} pairs, "
-                   f"{sum(v < -2 for v in values)} asked up (t < -2), "
-                   f"{sum(v > 2 for v in values)} down (t > 2), "
-                   f"mean t {sum(values) / len(values):+.2f}")
+                 f"{max(m['end'] for m in what['pairs']):.3f}); per-epoch change "
+                 f"t {trend['t']:+.1f} (needs <= -{analysis.SIGNIFICANT_T:.0f}), "
+                 f"{trend['negative']} of {trend['epochs']} epochs down (sign test "
+                 f"p {trend['sign_p']:.3f}): {'PASSED' if passed else 'not met'}; {figure}")
+  scaled = analysis.scaled_hypergradient_t(trace)
+  for k in sorted({stats[label]["source_network"] for label in scaled}):
+    values = [v["t"] for label, v in scaled.items()
+              if stats[label]["source_network"] == k]
+    lines.append(f"  source {k} ({paths[k]}): {len(values)} pairs, RMS-scaled t: "
+                 f"{sum(v <= -3 for v in values)} asked up (t <= -3), "
+                 f"{sum(v >= 3 for v in values)} down (t >= 3), "
+                 f"mean t {sum(values) / len(values):+.2f}")
   if len(lines) == 1:
     lines.append("  no decoy: or noisy: source in this run")
   return "\n".join(lines)
 
 
+@one_line_errors
+def main(argv):
+  if len(argv) < 2:
+    raise UserError("no WORKDIR given", "python scripts/known_answer_report.py "
+                    "WORKDIR [WORKDIR ...]")
+  print("\n\n".join(report(w) for w in argv[1:]))
+
+
 if __name__ == "__main__":
-  if len(sys.argv) < 2:
-    sys.exit("usage: python scripts/known_answer_report.py WORKDIR [WORKDIR ...]")
-  print("\n\n".join(report(w) for w in sys.argv[1:]))
+  main(sys.argv)

@@ -30,8 +30,8 @@ def _runs(workdir: str) -> list[str]:
   """The finished runs (their ranking written) under `workdir`, or itself."""
   if storage.exists(os.path.join(workdir, "source_class_weights.json")):
     return [workdir]
-  return sorted(os.path.dirname(p) for p in storage.glob(
-      os.path.join(workdir, "*", "seed=*", "source_class_weights.json")))
+  return sorted(os.path.dirname(p) for p in storage.find(
+      workdir, "*", "seed=*", "source_class_weights.json"))
 
 
 def _read(run: str, name: str):

@@ -95,3 +95,43 @@ def test_pooled_signal_is_stouffers_z_over_the_epochs():
   np.testing.assert_allclose(analysis.pooled_signal(trace),
                              [3 / math.sqrt(2), -1 / math.sqrt(2)])
   assert analysis.pooled_signal({"0": {"expected_lambda": [0.5]}}).size == 0
+
+
+def test_scaled_t_weighs_every_epoch_alike_and_counts_signs():
+  # Epoch 1: mean 10, std 10 (RMS sqrt(200)); epoch 2: mean -0.1, std 0.1.
+  trace = {"1": {"hypergrad/a": 10.0, "hypergrad_snr/a": 1.0, "steps": 4},
+           "2": {"hypergrad/a": -0.1, "hypergrad_snr/a": 1.0, "steps": 4}}
+  result = analysis.scaled_hypergradient_t(trace)["a"]
+  # Scaled means +1/sqrt(2) and -1/sqrt(2): they cancel, though the raw
+  # pooled t (mean 4.95, variance 75.5, n = 8) is epoch 1 alone.
+  assert result["t"] == pytest.approx(0.0, abs=1e-9)
+  assert analysis.hypergradient_t(trace)["a"] == pytest.approx(1.611, abs=1e-3)
+  assert (result["positive"], result["epochs"]) == (1, 2)
+
+
+def test_sign_test_by_hand():
+  assert analysis.sign_test_p(5, 10) == 1.0
+  assert analysis.sign_test_p(10, 10) == pytest.approx(2 / 1024)
+  assert analysis.sign_test_p(19, 27) == pytest.approx(0.0522, abs=1e-3)
+
+
+def test_decoy_gap_t_over_epochs():
+  trace = {str(e): {"hypergrad/d": 1.0 + 0.1 * e, "hypergrad_snr/d": 1.0,
+                    "hypergrad/r": -1.0, "hypergrad_snr/r": 1.0} for e in range(1, 6)}
+  result = analysis.decoy_gap_t(trace, ["d"], ["r"])
+  # Every epoch: +1/sqrt(2) - (-1/sqrt(2)) = sqrt(2), no spread.
+  assert result["gap"] == pytest.approx(math.sqrt(2))
+  assert result["t"] > 1e6 and result["positive"] == 5
+  assert result["sign_p"] == pytest.approx(2 / 32)
+
+
+def test_noise_mass_trend_by_hand():
+  # Two channels, the second noise: mass 0.5 -> 0.45 -> 0.40 -> 0.36.
+  trace = {str(e): {"channel_weights/p": [1 - m, m]}
+           for e, m in ((1, 0.45), (2, 0.40), (3, 0.36))}
+  result = analysis.noise_mass_trend(trace, ["p"])
+  assert result["masses"] == pytest.approx([0.5, 0.45, 0.40, 0.36])
+  changes = np.array([-0.05, -0.05, -0.04])
+  assert result["t"] == pytest.approx(
+      changes.mean() / (changes.std(ddof=1) / math.sqrt(3)))
+  assert (result["negative"], result["epochs"]) == (3, 3)

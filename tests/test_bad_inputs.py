@@ -4,12 +4,12 @@ The command-line path (one `error:` line, exit code 2) is tested once per kind
 in test_main.py; these cases only need train.run's checks, so they run without
 a subprocess. Each must leave the workdir as it was (here: not created).
 """
-import gzip
 import os
 
 import numpy as np
 import pytest
 
+import tiny
 from configs import quickstart
 from l2t_tf import train
 from l2t_tf.errors import UserError
@@ -80,20 +80,12 @@ def test_bad_config_is_refused_before_the_workdir_is_touched(tmp_path, name):
   assert not workdir.exists()
 
 
-def _write_idx(path, array: np.ndarray) -> None:
-  code = {1: 0x08}  # unsigned bytes
-  header = bytes([0, 0, code[1], array.ndim]) + b"".join(
-      int(n).to_bytes(4, "big") for n in array.shape)
-  with gzip.open(path, "wb") as f:
-    f.write(header + array.astype(np.uint8).tobytes())
-
-
 def test_idx_images_and_labels_of_different_lengths_are_refused(tmp_path):
   rng = np.random.default_rng(0)
   for prefix, n_images, n_labels in (("train", 60, 40), ("t10k", 20, 20)):
-    _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+    tiny.write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
                rng.integers(0, 255, (n_images, 28, 28)))
-    _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz",
+    tiny.write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz",
                np.arange(n_labels) % 10)
   config = _config({"data.loader": "idx", "data.path": str(tmp_path),
                     "data.images_per_class": 1, "data.val_per_class": 1})

@@ -4,13 +4,15 @@ import numpy as np
 import pytest
 
 from l2t_tf import callbacks, checkpoints
+from l2t_tf.models import naming
 
 
 def _fit(tmp_path, images, every_steps=1, learning_rate=0.01, validation=None):
   keras.utils.set_random_seed(0)
-  model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-  model.compile(keras.optimizers.SGD(learning_rate),
-                keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+  with naming.fresh_names():  # checkpoints restore by variable path
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(keras.optimizers.SGD(learning_rate),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
   guard, best = callbacks.StopOnNonFinite(), callbacks.BestOnValidation()
   checkpointer = checkpoints.Checkpointer(str(tmp_path))
   saver = callbacks.Checkpointing(checkpointer, steps_per_epoch=len(images) // 2,

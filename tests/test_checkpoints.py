@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+import keras
 
 import tiny
 from l2t_tf import checkpoints, storage
@@ -117,3 +118,58 @@ def test_an_upload_cut_short_is_never_restored_and_is_redone(ram, cut_upload):
   assert checkpointer.save(variables, {"epoch": 2}, 20) == partial
   assert checkpointer.latest() == partial
   assert checkpointer.restore(variables, partial)["epoch"] == 2
+
+
+def _var(value, name):
+  return keras.Variable(value, name=name)
+
+
+def test_variables_are_restored_by_name_not_position(tmp_path):
+  """A model whose variables come in another order (another l2t_tf version)
+  gets each value under its own name; same-shaped ones are not swapped."""
+  a, b = _var(1.0, name="a"), _var(0.0, name="b")
+  checkpointer = checkpoints.Checkpointer(str(tmp_path))
+  path = checkpointer.save([a, b], {}, 1)
+  a2, b2 = _var(5.0, name="a"), _var(5.0, name="b")
+  checkpointer.restore([b2, a2], path)
+  assert (a2.numpy(), b2.numpy()) == (1.0, 0.0)
+
+
+def test_other_variable_names_are_refused_before_any_assignment(tmp_path):
+  checkpointer = checkpoints.Checkpointer(str(tmp_path))
+  path = checkpointer.save([_var(1.0, name="a"), _var(2.0, name="b")],
+                           {}, 1)
+  a, c = _var(5.0, name="a"), _var(5.0, name="c")
+  with pytest.raises(UserError, match=r"other variables.*missing \['c'\].*\['b'\]"):
+    checkpointer.restore([a, c], path)
+  assert (a.numpy(), c.numpy()) == (5.0, 5.0)
+
+
+def test_repeated_paths_are_told_apart_by_occurrence():
+  assert checkpoints.unique_names(["x", "y", "x", "x"]) == ["x", "y", "x#2", "x#3"]
+
+
+def test_a_lost_latest_resumes_from_the_newest_complete_checkpoint(tmp_path):
+  """LATEST deleted (or never rewritten after a kill): nothing is discarded,
+  and saving a step that is already complete does not overwrite it."""
+  checkpointer = checkpoints.Checkpointer(str(tmp_path), keep=3)
+  v = _var(1.0, name="v")
+  checkpointer.save([v], {"epoch": 1}, 1)
+  second = checkpointer.save([v], {"epoch": 2}, 2)
+  os.remove(os.path.join(checkpointer.directory, "LATEST"))
+  assert checkpointer.latest() == second
+  v.assign(7.0)
+  checkpointer.save([v], {"epoch": 99}, 2)
+  assert checkpointer.restore([v], second)["epoch"] == 2 and v.numpy() == 1.0
+  assert checkpointer.latest() == second
+
+
+def test_a_latest_that_names_no_checkpoint_says_to_delete_only_that_file(tmp_path):
+  checkpointer = checkpoints.Checkpointer(str(tmp_path))
+  checkpointer.save([_var(1.0, name="v")], {}, 1)
+  pointer = os.path.join(checkpointer.directory, "LATEST")
+  for name in ("..", "ckpt-00000007", ""):
+    with open(pointer, "w") as f:
+      f.write(name + "\n")
+    with pytest.raises(UserError, match=f"delete the file {pointer} \\(only that"):
+      checkpointer.latest()

@@ -51,7 +51,11 @@ def _latest(workdir) -> str:
     return ""
 
 
-def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(uninterrupted, tmp_path):
+@pytest.mark.parametrize("lose_latest", [False, True])
+def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(uninterrupted, tmp_path,
+                                                            lose_latest):
+  """Also with checkpoints/LATEST lost: the newest complete checkpoint is found,
+  nothing is overwritten or pruned before it."""
   workdir, fingerprint = uninterrupted
   process = subprocess.Popen(cli.command(*RESUMABLE, workdir=tmp_path), cwd=cli.ROOT,
                              env=cli.env(), stdout=subprocess.DEVNULL,
@@ -66,7 +70,12 @@ def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(uninterrupted, tmp_p
     time.sleep(0.02)
   assert process.wait() == -signal.SIGKILL, "the run ended before it was killed"
   assert not (tmp_path / "results.json").exists()
-  killed_at = _latest(tmp_path)
+  # The newest folder: a kill between its publication and LATEST's update
+  # leaves LATEST one behind, and the resume takes the newest complete one.
+  killed_at = max(n for n in os.listdir(tmp_path / "checkpoints")
+                  if n.startswith("ckpt-"))
+  if lose_latest:
+    os.remove(tmp_path / "checkpoints" / "LATEST")
 
   result = cli.main(*RESUMABLE, workdir=tmp_path)
   assert result.returncode == 0, result.stderr[-2000:]

@@ -41,8 +41,8 @@ def test_a_run_on_a_workdir_without_rename(ram, monkeypatch):
           workdir_lib.META_TRACE, "checkpoints", "logs", "plots",
           "export"} <= names, names
   assert not [n for n in names if n.startswith((".tmp-", ".lock", ".write-test"))]
-  assert storage.glob(f"{workdir}/plots/*.png")
-  assert storage.glob(f"{workdir}/logs/train/events.out.tfevents.*")
+  assert storage.find(workdir, "plots", "*.png")
+  assert storage.find(workdir, "logs", "train", "events.out.tfevents.*")
 
   version = results["export"]
   assert version == f"{workdir}/export/target/1"

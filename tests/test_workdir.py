@@ -95,3 +95,14 @@ def test_a_run_saved_before_a_rename_still_matches_its_config():
   assert saved["data"]["source"] == "digits"  # the saved dict is left alone
   current["data"]["loader"] = "idx"
   assert workdir.config_differences(saved, current) == ["data.loader"]
+
+
+@pytest.mark.parametrize("name", ["sib[1]", "sib?", "sib*"])
+def test_a_workdir_name_is_never_a_pattern(tmp_path, name):
+  """Cleaning `sib[1]` must not reach `sib1`'s checkpoint being written."""
+  other = tmp_path / "sib1" / "checkpoints" / ".tmp-x"
+  other.mkdir(parents=True)
+  own = tmp_path / name / "checkpoints" / ".tmp-y"
+  own.mkdir(parents=True)
+  assert workdir.remove_leftovers(str(tmp_path / name)) == [str(own)]
+  assert other.exists() and not own.exists()

@@ -1,4 +1,6 @@
 """Tiny networks, configs and data shared by the tests."""
+import gzip
+
 import keras
 import numpy as np
 
@@ -49,3 +51,20 @@ def batch(n: int = 6, size: int = 8, classes: int = 3, seed: int = 2):
   rng = np.random.RandomState(seed)
   return (rng.normal(size=(n, size, size, 3)).astype(keras.config.floatx()),
           np.arange(n) % classes)
+
+
+def write_idx(path, array: np.ndarray) -> None:
+  """A gzipped unsigned-byte IDX file, as Fashion-MNIST ships them."""
+  header = bytes([0, 0, 8, array.ndim]) + b"".join(
+      int(d).to_bytes(4, "big") for d in array.shape)
+  with gzip.open(path, "wb") as f:
+    f.write(header + array.astype(np.uint8).tobytes())
+
+
+def idx_dataset(folder, train: int = 120, test: int = 40) -> str:
+  """Fashion-MNIST's four IDX files with random 28x28 images, labels n % 10."""
+  rng = np.random.RandomState(0)
+  for prefix, n in (("train", train), ("t10k", test)):
+    write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.randint(0, 256, (n, 28, 28)))
+    write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+  return str(folder)

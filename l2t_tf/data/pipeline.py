@@ -21,6 +21,7 @@ class Datasets:
   input_shape: tuple[int, int, int]
   sizes: dict[str, int]
   steps_per_epoch: int
+  meta: tf.data.Dataset | None = None  # data.meta_per_class's held-out images
 
   @property
   def num_classes(self) -> int:
@@ -159,7 +160,9 @@ def build_datasets(config, batch_size: int, seed: int) -> Datasets:
   candidates = subsets.class_subset(train_examples.labels, classes)
   split = subsets.split_train_val(train_examples.labels, candidates,
                                   config.val_per_class, config.images_per_class,
-                                  seed=config.split_seed)
+                                  seed=config.split_seed,
+                                  meta_per_class=config.get("meta_per_class", 0),
+                                  meta_into_train=config.get("meta_into_train", False))
   test_indices = subsets.class_subset(test_examples.labels, classes)
 
   class_names = [str(train_examples.class_names[c]) for c in classes]
@@ -173,5 +176,8 @@ def build_datasets(config, batch_size: int, seed: int) -> Datasets:
       class_names=class_names,
       input_shape=(config.image_size, config.image_size, config.channels),
       sizes={"train": len(split.train), "val": len(split.val),
-             "test": len(test_indices)},
-      steps_per_epoch=-(-len(split.train) // batch_size))
+             "test": len(test_indices)} | (
+                 {"meta": len(split.meta)} if len(split.meta) else {}),
+      steps_per_epoch=-(-len(split.train) // batch_size),
+      meta=(_eval_pipeline(train_examples, split.meta, label_table, config,
+                           batch_size) if len(split.meta) else None))

@@ -166,7 +166,8 @@ def _list_entries(root: str, pattern: str, image_dir: str) -> list[tuple[str, st
   in the file name; otherwise each line starts with its class folder
   (MIT67's TrainImages.txt: kitchen/int474.jpg).
   """
-  files = storage.glob(os.path.join(root, pattern))
+  folder, name_pattern = os.path.split(os.path.join(root, pattern))
+  files = storage.find(folder, name_pattern)
   if not files:
     raise UserError(f"no split list {os.path.join(root, pattern)}",
                     "set --config.data.path to the dataset's root folder (it holds "

@@ -10,7 +10,9 @@ from l2t_tf.errors import UserError
 @dataclasses.dataclass
 class SplitIndices:
   train: np.ndarray
-  val: np.ndarray
+  val: np.ndarray  # model selection
+  meta: np.ndarray = dataclasses.field(  # L2T-ww's held-out meta-objective
+      default_factory=lambda: np.zeros(0, np.int64))
 
 
 def class_subset(labels: np.ndarray, classes: Sequence[int]) -> np.ndarray:
@@ -26,15 +28,24 @@ def class_subset(labels: np.ndarray, classes: Sequence[int]) -> np.ndarray:
 
 def split_train_val(labels: np.ndarray, candidates: np.ndarray,
                     val_per_class: int, images_per_class: int,
-                    seed: int) -> SplitIndices:
+                    seed: int, meta_per_class: int = 0,
+                    meta_into_train: bool = False) -> SplitIndices:
   """Holds out `val_per_class` per class, then keeps `images_per_class` (0 = all).
 
   The permutation depends on the seed only, so the validation set stays the
   same whatever `images_per_class` is, and smaller training subsets are nested
-  in larger ones.
+  in larger ones. The last `meta_per_class` of each class's held-out images
+  form the meta set, never used for model selection; `meta_into_train` adds
+  them to the training set instead (the control that gets the meta set's
+  labels as plain training data). The training images do not depend on either.
   """
+  if not 0 <= meta_per_class < max(val_per_class, 1):
+    raise UserError(f"data.meta_per_class ({meta_per_class}) must be >= 0 and "
+                    f"below data.val_per_class ({val_per_class})",
+                    "keep some held-out images for model selection, e.g. "
+                    "meta_per_class = val_per_class // 2")
   rng = np.random.default_rng(seed)
-  train, val = [], []
+  train, val, meta = [], [], []
   for label in np.unique(labels[candidates]):
     members = candidates[labels[candidates] == label]
     members = members[rng.permutation(len(members))]
@@ -44,7 +55,12 @@ def split_train_val(labels: np.ndarray, candidates: np.ndarray,
           f"class {label} has {len(members)} images, fewer than "
           f"val_per_class + images_per_class = {needed}",
           "lower data.val_per_class or data.images_per_class")
-    val.append(members[:val_per_class])
+    held_out = val_per_class - meta_per_class
+    val.append(members[:held_out])
+    meta.append(members[held_out:val_per_class])
     rest = members[val_per_class:]
     train.append(rest[:images_per_class] if images_per_class > 0 else rest)
-  return SplitIndices(np.sort(np.concatenate(train)), np.sort(np.concatenate(val)))
+    if meta_into_train:
+      train.append(meta.pop())
+  return SplitIndices(*(np.sort(np.concatenate(part or [np.zeros(0, np.int64)]))
+                        for part in (train, val, meta)))

@@ -24,6 +24,7 @@ from l2t_tf.transfer.meta_networks import MetaNetworks
 from l2t_tf.transfer.pairs import Pair
 
 SCHEMES = ("three_stage", "two_stage")
+META_OBJECTIVES = ("lookahead", "heldout_lookahead", "alignment")
 
 
 def _snapshot(variable) -> tf.Tensor:
@@ -52,6 +53,13 @@ class LearnedTransfer(common.Hooks, keras.Model):
       `_lookahead_step`); False is the paper's exact second-order meta-gradient.
     freeze_meta: keep phi at its initial values (no meta step): the ablation
       that tells learned weights from the random weighting they start at.
+    meta_objective: 'lookahead' (the paper: CE on the training batch after
+      the look-ahead), 'heldout_lookahead' (the same look-ahead, CE on the
+      held-out `meta_set`) or 'alignment' (`alignment_gradient`: first order,
+      on the `meta_set`).
+    meta_set: (images, labels) held out for the meta-objective.
+    placebo: apply the meta-gradient with its sign flipped: the same drift
+      with the signal reversed, the control that tells learning from drift.
 
   Besides the losses, each step logs the norm of theta's gradient
   (`grad_norm`) and of phi's meta-gradient (`meta_grad_norm`, and per pair
@@ -69,10 +77,19 @@ class LearnedTransfer(common.Hooks, keras.Model):
                meta_networks: MetaNetworks, beta: float = 0.5,
                inner_steps: int = 2, scheme: str = "three_stage",
                meta_every: int = 1, first_order: bool = False,
-               freeze_meta: bool = False, meta_start: int = 0, **kwargs):
+               freeze_meta: bool = False, meta_start: int = 0,
+               meta_objective: str = "lookahead", meta_set=None,
+               placebo: bool = False, **kwargs):
     super().__init__(**kwargs)
     if scheme not in SCHEMES:
       raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    if meta_objective not in META_OBJECTIVES:
+      raise ValueError(f"meta_objective must be one of {META_OBJECTIVES}")
+    if meta_objective != "lookahead" and meta_set is None:
+      raise ValueError(f"meta_objective={meta_objective!r} needs a meta_set")
+    self.objective, self.placebo = meta_objective, placebo
+    self.meta_set = None if meta_set is None else tuple(
+        tf.constant(x) for x in meta_set)
     self.target, self.with_regressors = target, with_regressors
     self.sources = list(sources)
     for source in self.sources:
@@ -142,8 +159,10 @@ class LearnedTransfer(common.Hooks, keras.Model):
     # (2)-(3) The meta step on phi through a stateless look-ahead.
     if self.learns_meta:
       def meta_update():
-        meta_grads = self.meta_gradient(images, labels, source_maps, pooled,
-                                         learning_rate)
+        meta_grads = self.estimate(images, labels, source_maps, pooled,
+                                   learning_rate)
+        if self.placebo:
+          meta_grads = [-g for g in meta_grads]
         self.meta_optimizer.apply(meta_grads,
                                   self.meta_networks.trainable_variables)
         return self._pair_norms(meta_grads), self._where_grads(meta_grads)
@@ -212,6 +231,12 @@ class LearnedTransfer(common.Hooks, keras.Model):
       pooled.append(ops.mean(source_map, axis=(1, 2)))
     return resized, pooled
 
+  def estimate(self, images, labels, source_maps, pooled, learning_rate):
+    """phi's meta-gradient on this batch, by the configured meta-objective."""
+    if self.objective == "alignment":
+      return self.alignment_gradient(images, source_maps, pooled)
+    return self.meta_gradient(images, labels, source_maps, pooled, learning_rate)
+
   def meta_gradient(self, images, labels, source_maps, pooled, learning_rate):
     """grad_phi of `meta_objective`, through the T + 1 look-ahead steps (second order)."""
     phi = self.meta_networks.trainable_variables
@@ -222,7 +247,8 @@ class LearnedTransfer(common.Hooks, keras.Model):
     return [ops.zeros_like(v) if g is None else g for g, v in zip(grads, phi)]
 
   def meta_objective(self, images, labels, source_maps, pooled, learning_rate):
-    """CE(theta_{T+1}(phi)): the label loss after the look-ahead from the current theta."""
+    """CE(theta_{T+1}(phi)): the label loss after the look-ahead from the current
+    theta, on the training batch (the paper) or on the held-out meta set."""
     theta0 = [_snapshot(v) for v in self.with_regressors.trainable_variables]
     velocity0 = [_snapshot(self._velocity(v))
                  for v in self.with_regressors.trainable_variables]
@@ -255,7 +281,48 @@ class LearnedTransfer(common.Hooks, keras.Model):
     if self.scheme == "three_stage":
       params, velocity = self._lookahead_step(label_loss, params, velocity,
                                               learning_rate)
+    if self.objective == "heldout_lookahead":
+      return self._meta_set_loss(params, statistics)
     return label_loss(params)
+
+  def _meta_set_loss(self, params, statistics):
+    """CE on the held-out meta set at `params` (BatchNorm in training mode, as
+    every look-ahead forward pass)."""
+    images, labels = self.meta_set
+    outputs, _ = self.with_regressors.stateless_call(params, statistics, images,
+                                                     training=True)
+    return common.cross_entropy(labels, outputs[0]) / self._replicas()
+
+  def alignment_gradient(self, images, source_maps, pooled):
+    """grad_phi of -<grad_theta CE_meta, grad_theta L_wfm(phi)> at the current theta.
+
+    To first order, one SGD step of size a on L_wfm changes the meta set's
+    cross-entropy by -a <grad CE_meta, grad L_wfm>, so this is the meta-gradient
+    of CE_meta after one step, per unit step size (independent of the decayed
+    learning rate). L_wfm is linear in lambda * w, so the inner product needs
+    only the slopes of the channel distances d along u = grad CE_meta: one
+    forward-mode pass, whatever the number of pairs and channels.
+    """
+    theta = [_snapshot(v) for v in self.with_regressors.trainable_variables]
+    statistics = [_snapshot(v) for v in self.with_regressors.non_trainable_variables]
+    replicas = self._replicas()
+    direction = lookahead.gradients(
+        lambda params: self._meta_set_loss(params, statistics), theta)
+    with tf.autodiff.ForwardAccumulator(theta, direction) as accumulator:
+      outputs, _ = self.with_regressors.stateless_call(theta, statistics, images,
+                                                       training=True)
+      distances = [losses.channel_distances(r, s)
+                   for r, s in zip(outputs[1:], source_maps)]
+    slopes = [tf.stop_gradient(accumulator.jvp(
+        d, unconnected_gradients=tf.UnconnectedGradients.ZERO)) for d in distances]
+    phi = self.meta_networks.trainable_variables
+    with tf.GradientTape() as tape:
+      channel_weights, pair_weights = self.meta_networks(pooled)
+      alignment, _ = losses.weighted_sum(slopes, channel_weights, pair_weights,
+                                         self.beta)
+      objective = -alignment / replicas
+    grads = tape.gradient(objective, phi)
+    return [ops.zeros_like(v) if g is None else g for g, v in zip(grads, phi)]
 
   def _lookahead_step(self, loss_fn, params, velocity, learning_rate):
     # First order: each step's gradient is taken at a stopped copy of theta_t,

@@ -33,9 +33,17 @@ def weighted_feature_matching(regressed: Sequence[tf.Tensor],
   Returns:
     (L_wfm, per-pair loss [num_pairs]) as batch means.
   """
+  return weighted_sum([channel_distances(r, s) for r, s in zip(regressed, source_maps)],
+                      channel_weights, pair_weights, beta)
+
+
+def weighted_sum(distances: Sequence[tf.Tensor], channel_weights: Sequence[tf.Tensor],
+                 pair_weights: tf.Tensor, beta: float):
+  """beta * sum over pairs of batch-mean(lambda * sum_c w_c d_c), from per pair
+  d [B, C]: L_wfm from the distances, or its slope along a direction in
+  theta from the distances' slopes (L_wfm is linear in them)."""
   per_pair = []
-  for p, (r, s, w) in enumerate(zip(regressed, source_maps, channel_weights)):
-    per_sample = ops.sum(w * channel_distances(r, s), axis=1)
-    per_pair.append(ops.mean(pair_weights[:, p] * per_sample))
+  for p, (d, w) in enumerate(zip(distances, channel_weights)):
+    per_pair.append(ops.mean(pair_weights[:, p] * ops.sum(w * d, axis=1)))
   per_pair = ops.stack(per_pair)
   return beta * ops.sum(per_pair), per_pair

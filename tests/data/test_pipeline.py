@@ -1,4 +1,3 @@
-import gzip
 import os
 
 import numpy as np
@@ -6,26 +5,15 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+import tiny
 from configs import common
 from l2t_tf.data import pipeline, preprocess, sources, subsets
 from l2t_tf.errors import UserError
 
 
-def _write_idx(path, array):
-  header = bytes([0, 0, 8, array.ndim]) + b"".join(
-      int(d).to_bytes(4, "big") for d in array.shape)
-  with gzip.open(path, "wb") as f:
-    f.write(header + array.astype(np.uint8).tobytes())
-
-
 @pytest.fixture
 def idx_dir(tmp_path):
-  rng = np.random.RandomState(0)
-  for prefix, n in (("train", 120), ("t10k", 40)):
-    _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
-               rng.randint(0, 256, (n, 28, 28)))
-    _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 10)
-  return str(tmp_path)
+  return tiny.idx_dataset(tmp_path)
 
 
 def _config(**data):

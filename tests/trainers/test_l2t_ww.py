@@ -6,8 +6,10 @@ import tensorflow as tf
 
 import tiny
 from l2t_tf import methods, optim
-from l2t_tf.models import backbones
+from l2t_tf.models import backbones, naming
+from l2t_tf.trainers import common
 from l2t_tf.trainers.l2t_ww import LearnedTransfer
+from l2t_tf.transfer import losses
 from l2t_tf.transfer.meta_networks import MetaNetworks
 
 LEARNING_RATE = 0.5
@@ -16,6 +18,11 @@ LEARNING_RATE = 0.5
 def _model(inner_steps=2, scheme="three_stage", learn=(True, True),
            batch_norm=True, random_phi=True, seed=1, pooling="max",
            ) -> LearnedTransfer:
+  with naming.fresh_names():  # as build_model does: checkpoints restore by name
+    return _build(inner_steps, scheme, learn, batch_norm, random_phi, seed, pooling)
+
+
+def _build(inner_steps, scheme, learn, batch_norm, random_phi, seed, pooling):
   keras.utils.set_random_seed(seed)
   target, source = tiny.target(batch_norm, pooling=pooling), tiny.source()
   pairs = tiny.all_to_all(target, source)
@@ -252,3 +259,97 @@ def test_meta_steps_follow_meta_every_and_meta_start(meta_every, meta_start, mov
     moved.append(any(not np.array_equal(b, v.numpy()) for b, v in
                      zip(before, model.meta_networks.trainable_variables)))
   assert moved == moves
+
+
+def _with_meta_set(model):
+  meta_images, meta_labels = tiny.batch(n=9, seed=5)
+  model.objective = "alignment"
+  model.meta_set = (tf.constant(meta_images), tf.constant(meta_labels))
+  return model
+
+
+def _meta_loss(model, params):
+  images, labels = model.meta_set
+  outputs, _ = model.with_regressors.stateless_call(
+      params, [v.value for v in model.with_regressors.non_trainable_variables],
+      images, training=True)
+  return common.cross_entropy(labels, outputs[0])
+
+
+def _transfer_gradient(model, params, images, source_maps, pooled):
+  """grad_theta L_wfm(theta, phi), differentiable in phi (reverse mode)."""
+  statistics = [v.value for v in model.with_regressors.non_trainable_variables]
+  channel_weights, pair_weights = model.meta_networks(pooled)
+  with tf.GradientTape() as tape:
+    tape.watch(params)
+    outputs, _ = model.with_regressors.stateless_call(params, statistics, images,
+                                                      training=True)
+    loss, _ = losses.weighted_feature_matching(outputs[1:], source_maps,
+                                               channel_weights, pair_weights,
+                                               model.beta)
+  return tape.gradient(loss, params,
+                       unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+
+def test_alignment_gradient_equals_reverse_mode_and_a_small_look_ahead(float64):
+  """Forward mode (the estimator) against two independent computations:
+  reverse mode through -<u, grad L_wfm(phi)>, and the meta-gradient of
+  CE_meta after one plain SGD step of size a on L_wfm, divided by a."""
+  model = _with_meta_set(_model())
+  images, _ = tiny.batch()
+  source_maps, pooled = model.source_features(images)
+  estimate = np.concatenate([np.ravel(g) for g in model.alignment_gradient(
+      images, source_maps, pooled)])
+  theta = [v.value for v in model.with_regressors.trainable_variables]
+  phi = model.meta_networks.trainable_variables
+  with tf.GradientTape() as tape:
+    tape.watch(theta)
+    meta = _meta_loss(model, theta)
+  u = [tf.stop_gradient(g) for g in tape.gradient(
+      meta, theta, unconnected_gradients=tf.UnconnectedGradients.ZERO)]
+
+  with tf.GradientTape() as tape:
+    grads = _transfer_gradient(model, theta, images, source_maps, pooled)
+    inner = -tf.add_n([tf.reduce_sum(a * b) for a, b in zip(u, grads)])
+  reverse = np.concatenate([np.ravel(g) for g in tape.gradient(inner, phi)])
+  assert np.linalg.norm(reverse) > 1e-6  # the test measures something
+  np.testing.assert_allclose(estimate, reverse, rtol=1e-7, atol=1e-12)
+
+  step = 1e-6
+  with tf.GradientTape() as tape:
+    grads = _transfer_gradient(model, theta, images, source_maps, pooled)
+    after = _meta_loss(model, [t - step * g for t, g in zip(theta, grads)])
+  look_ahead = np.concatenate([np.ravel(g) / step for g in tape.gradient(after, phi)])
+  error = np.linalg.norm(estimate - look_ahead) / np.linalg.norm(look_ahead)
+  assert error < 1e-4, error
+
+
+def test_placebo_applies_the_meta_gradient_with_its_sign_flipped():
+  images, labels = tiny.batch()
+  moves = []
+  for placebo in (False, True):
+    model = _with_meta_set(_model())
+    model.placebo = placebo
+    start = [v.numpy() for v in model.meta_networks.trainable_variables]
+    model.fit(images, labels, batch_size=len(images), epochs=1, verbose=0)
+    moves.append(np.concatenate([np.ravel(v.numpy() - s) for v, s in zip(
+        model.meta_networks.trainable_variables, start)]))
+  assert np.abs(moves[0]).max() > 1e-4
+  # Adam's first step is -lr * sign(g): the placebo's is the exact mirror.
+  np.testing.assert_allclose(moves[1], -moves[0], rtol=1e-3, atol=1e-7)
+
+
+def test_heldout_look_ahead_matches_finite_differences(float64):
+  """The paper's look-ahead with its last cross-entropy on the meta set."""
+  model = _with_meta_set(_model(1))
+  model.objective = "heldout_lookahead"
+  images, labels = tiny.batch()
+  source_maps, pooled = model.source_features(images)
+  args = (images, labels, source_maps, pooled, LEARNING_RATE)
+  analytic = np.concatenate([np.ravel(g) for g in model.meta_gradient(*args)])
+  numeric = _central_differences(model, args)
+  assert np.linalg.norm(numeric) > 1e-4
+  assert np.linalg.norm(analytic - numeric) / np.linalg.norm(numeric) < 1e-3
+  held_out = float(model.meta_objective(*args))
+  model.objective = "lookahead"  # the training batch's CE is another value
+  assert abs(held_out - float(model.meta_objective(*args))) > 1e-3

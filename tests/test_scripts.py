@@ -1,0 +1,54 @@
+"""The scripts as users run them: their output, and one error line on bad input."""
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import cli
+import tiny
+from l2t_tf.data import sources
+
+SUBSET = os.path.join(cli.ROOT, "scripts", "make_embedded_subset.py")
+
+
+def _subset(*args):
+  return subprocess.run([sys.executable, SUBSET, *args], capture_output=True,
+                        text=True, cwd=cli.ROOT, env=cli.env(), timeout=300)
+
+
+def _digest(path) -> str:
+  with open(path, "rb") as f:
+    return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_make_embedded_subset_writes_only_where_it_is_told(tmp_path):
+  idx = tiny.idx_dataset(tmp_path, train=60, test=40)
+  out = tmp_path / "subset.npz"
+  result = _subset(f"--idx_dir={idx}", f"--out={out}", "--train_per_class=3",
+                   "--test_per_class=2")
+  assert result.returncode == 0, result.stderr[-2000:]
+  with np.load(out) as data:
+    assert data["train_images"].shape == (30, 28, 28)
+    assert np.bincount(data["test_labels"]).tolist() == [2] * 10
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "--out is required"),
+    ([f"--out={sources.EMBEDDED_PATH}"], "exists"),
+    (["--out=OUT", "--train_per_class=0"], "--train_per_class must be at least 1"),
+    (["--out=OUT", "--test_per_class=-5"], "--test_per_class must be at least 1"),
+    (["--out=OUT", "--idx_dir=/nonexistent"], "is not a folder"),
+])
+def test_make_embedded_subset_bad_input_is_one_line_and_writes_nothing(
+    tmp_path, args, message):
+  shipped = _digest(sources.EMBEDDED_PATH)
+  args = [a.replace("OUT", str(tmp_path / "x.npz")) for a in args]
+  result = _subset(f"--idx_dir={tiny.idx_dataset(tmp_path)}", *args)
+  assert result.returncode == 2
+  lines = cli.error_lines(result)
+  assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
+  assert _digest(sources.EMBEDDED_PATH) == shipped
+  assert not (tmp_path / "x.npz").exists()
