@@ -59,10 +59,11 @@ def data_defaults() -> ml_collections.ConfigDict:
   data.classes = ()           # original label ids to keep, in order
   data.images_per_class = 0   # 0 = all remaining after validation
   data.val_per_class = 50     # held out from train
-  # Of those, the meta set of transfer.meta_objective=alignment (never used
-  # for model selection); meta_into_train: train on it instead (a control).
+  # Of those, the meta set of meta_objective alignment or heldout_lookahead
+  # (never used for model selection); meta_into_train: train on it instead.
   data.meta_per_class = 0
   data.meta_into_train = False
+  data.skip_first_per_class = 0  # leave out each class's first N train images
   data.split_seed = 0         # fixed across runs, like the reference's split files
   data.image_size = 32
   data.channels = 3

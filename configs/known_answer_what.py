@@ -25,4 +25,9 @@ def get_config():
   config.compare = ()
   config.transfer.source_paths = (f"noisy:{config.transfer.source_paths[0]}",)
   config.transfer.where_init = "neutral"
+  # The recommended design (issue #24): phi learns from the alignment of each
+  # pair's matching gradient with a held-out meta set's cross-entropy
+  # gradient. The paper's estimator: --config.transfer.meta_objective=lookahead.
+  config.transfer.meta_objective = "alignment"
+  config.data.meta_per_class = 25
   return config

@@ -2,6 +2,11 @@
 
   python -m l2t_tf.bench                          # the issue #7 table, ~10 min on 2 cores
   python -m l2t_tf.bench --jit=off --steps=10 --methods=scratch,l2t_ww
+  python -m l2t_tf.bench --jit=off --methods=scratch,l2t_ww,l2t_ww:alignment
+
+`l2t_ww:OBJECTIVE` times L2T-ww with transfer.meta_objective=OBJECTIVE
+(lookahead, the paper's; heldout_lookahead; alignment) and a meta set of
+one batch.
 
 ResNet-32 source, VGG-9 target, 32x32 inputs, batch 64, all-to-all pairs (15),
 T = 2 by default; `--setup=224` times the paper's ImageNet setup (ResNet-34
@@ -73,7 +78,8 @@ def time_method(method: str, jit: bool, deterministic: bool) -> dict:
     tf.config.experimental.enable_op_determinism()
   source_name, target_name, size = SETUPS[_SETUP.value]
   config = common.get_base_config()
-  config.method = method
+  config.method, _, objective = method.partition(":")
+  config.transfer.meta_objective = objective or "lookahead"
   config.model.name = target_name
   config.model.width = _WIDTH.value
   config.transfer.inner_steps = _INNER.value
@@ -87,8 +93,9 @@ def time_method(method: str, jit: bool, deterministic: bool) -> dict:
     backbones.BACKBONES[source_name](num_classes=200, input_shape=(size, size, 3),
                                      width=_SOURCE_WIDTH.value).save(
                                          config.transfer.source_paths[0])
-    model, _ = methods.build_model(config, 10, (size, size, 3), steps_per_epoch=100,
-                                   jit_compile=jit)
+    model, _ = methods.build_model(
+        config, 10, (size, size, 3), steps_per_epoch=100, jit_compile=jit,
+        meta_set=(images.numpy(), labels.numpy()) if objective else None)
   step = tf.function(model.train_step, jit_compile=jit)
   times = []
   for i in range(2 + _STEPS.value):
@@ -127,10 +134,15 @@ def _run_child(spec: str, argv: list[str]) -> dict:
 def _check_flags() -> None:
   """Bad flag values: one error line before the first child starts."""
   from l2t_tf import methods  # pylint: disable=g-import-not-at-top
-  unknown = [m for m in _METHODS.value if m not in methods.REGISTRY]
-  if unknown:
-    raise UserError(f"--methods names unknown method '{unknown[0]}'",
-                    f"use methods among {sorted(methods.REGISTRY)}")
+  for entry in _METHODS.value:
+    method, colon, objective = entry.partition(":")
+    if method not in methods.REGISTRY:
+      raise UserError(f"--methods names unknown method '{method}'",
+                      f"use methods among {sorted(methods.REGISTRY)}")
+    if colon and (method != "l2t_ww" or objective not in methods.META_OBJECTIVES):
+      raise UserError(f"--methods entry '{entry}' is not l2t_ww:OBJECTIVE",
+                      f"use l2t_ww:OBJECTIVE with OBJECTIVE among "
+                      f"{list(methods.META_OBJECTIVES)}")
   for name, values in (("jit", _JIT.value), ("determinism", _DETERMINISM.value)):
     if not values or set(values) - {"on", "off"}:
       raise UserError(f"--{name}={','.join(values)} is not on or off",
@@ -191,7 +203,7 @@ def _print_table(rows: list[dict]) -> None:
         f"{_WIDTH.value}, source {source} width {_SOURCE_WIDTH.value}, {_MATCHING.value}, "
         f"T={_INNER.value}, first_order={_FIRST_ORDER.value}, "
         f"{_STEPS.value} timed steps")
-  print(f"{'method':>8} {'xla':>4} {'determ':>6} {'median s':>9} {'min s':>7} "
+  print(f"{'method':>17} {'xla':>4} {'determ':>6} {'median s':>9} {'min s':>7} "
         f"{'max s':>7} {'x plain':>8} {'x nondet':>8} {'peak MB':>8} "
         f"{'x plain':>8}")
   for row in rows:
@@ -202,7 +214,7 @@ def _print_table(rows: list[dict]) -> None:
     ratio = f"{row['median'] / plain[0]['median']:8.1f}" if plain else " " * 8
     rss = f"{row['rss'] / plain[0]['rss']:8.2f}" if plain else " " * 8
     cost = f"{row['median'] / free[0]['median']:8.2f}" if free else " " * 8
-    print(f"{row['method']:>8} {row['jit']:>4} {row['det']:>6} {row['median']:9.3f} "
+    print(f"{row['method']:>17} {row['jit']:>4} {row['det']:>6} {row['median']:9.3f} "
           f"{row['min']:7.3f} {row['max']:7.3f} {ratio} {cost} "
           f"{row['rss']:8.0f} {rss}")
 

@@ -74,6 +74,8 @@ def run_grid(config, workdir: str) -> list[dict]:
   if not config.grid.seeds:
     raise UserError("grid.seeds is empty", "pass e.g. --config.grid.seeds=(0,1,2)")
   planned = list(runs(config))  # checks every override before the first run
+  for _, _, _, run_config, folder in planned:
+    train.check_run(run_config, os.path.join(workdir, folder))
   rows = []
   for index, (name, column, seed, run_config, folder) in enumerate(planned):
     run_dir = os.path.join(workdir, folder)

@@ -80,11 +80,11 @@ def build_with_regressors(target: keras.Model, pairs,
   return keras.Model(target.input, outputs, name="target_with_regressors")
 
 
-def build_transfer(config, target: keras.Model, calibration_images=None,
-                   steps_per_epoch: int = 1, meta_set=None) -> LearnedTransfer:
-  """The LearnedTransfer trainer for fm / l2t_w / l2t_ww (`calibration_images`:
-  target images for known-answer sources; `meta_set`: (images, labels) held
-  out for the alignment meta-objective)."""
+def check_transfer_config(config) -> None:
+  """The transfer fields a run of fm / l2t_w / l2t_ww needs, checked without data.
+
+  Grids and comparisons call it for every planned run before the first trains.
+  """
   transfer = config.transfer
   if transfer.scheme not in SCHEMES:
     raise UserError(f"unknown transfer.scheme '{transfer.scheme}'",
@@ -105,14 +105,33 @@ def build_transfer(config, target: keras.Model, calibration_images=None,
   if objective not in META_OBJECTIVES:
     raise UserError(f"unknown transfer.meta_objective '{objective}'",
                     f"use one of {list(META_OBJECTIVES)}")
-  if objective != "lookahead" and meta_set is None:
-    raise UserError(f"transfer.meta_objective={objective} needs a held-out meta set, "
-                    "but data.meta_per_class is 0",
-                    "pass e.g. --config.data.meta_per_class=10 (taken from "
-                    "data.val_per_class's images)")
+  learns = not transfer.get("freeze_meta", False)
+  if objective != "lookahead" and learns:
+    if config.data.get("meta_into_train", False):
+      raise UserError(f"transfer.meta_objective={objective} learns phi on the meta "
+                      "set, but data.meta_into_train trains on it",
+                      "set data.meta_into_train=False (it is the control for a "
+                      "frozen phi: transfer.freeze_meta=True)")
+    if config.data.get("meta_per_class", 0) < 1:
+      raise UserError(f"transfer.meta_objective={objective} needs a held-out meta "
+                      "set, but data.meta_per_class is 0",
+                      "pass e.g. --config.data.meta_per_class=10 (taken from "
+                      "data.val_per_class's images)")
   if transfer.meta_every < 1:
     raise UserError(f"transfer.meta_every must be >= 1, got {transfer.meta_every}",
                     "use 1 (a meta step every batch, the paper) or k > 1")
+
+
+def build_transfer(config, target: keras.Model, calibration_images=None,
+                   steps_per_epoch: int = 1, meta_set=None) -> LearnedTransfer:
+  """The LearnedTransfer trainer for fm / l2t_w / l2t_ww (`calibration_images`:
+  target images for known-answer sources; `meta_set`: (images, labels) held
+  out for the alignment meta-objective)."""
+  check_transfer_config(config)
+  transfer = config.transfer
+  objective = transfer.get("meta_objective", "lookahead")
+  if transfer.get("freeze_meta", False):
+    objective = "lookahead"  # no meta step: the estimator is never called
   paths = list(transfer.source_paths) or [""]
   sources = [load_source(path, calibration_images) for path in paths]
   target_shape = tuple(target.input_shape[1:])
@@ -341,6 +360,15 @@ REGISTRY = {
     **{name: _build_handcrafted for name in HANDCRAFTED},
     "l2tl": _build_l2tl,
 }
+
+
+def check_config(config) -> None:
+  """What can be checked of a run's method without data or sources."""
+  if config.method not in REGISTRY:
+    raise UserError(f"unknown method '{config.method}'",
+                    f"use one of {sorted(REGISTRY)}")
+  if config.method in METHODS:
+    check_transfer_config(config)
 
 
 def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,

@@ -30,7 +30,10 @@ def weights_fingerprint(model: keras.Model) -> str:
   return digest.hexdigest()
 
 
-def _check_options(config, workdir: str) -> None:
+def check_run(config, workdir: str) -> None:
+  """What can be checked of a run before any data loads; grids and comparisons
+  check every planned run with it before the first one trains."""
+  methods.check_config(config)
   non_finite = [f"{name}={value}" for name, value in
                 workdir_lib.flatten(config.to_dict()).items()
                 if isinstance(value, float) and not math.isfinite(value)]
@@ -72,7 +75,7 @@ def run(config, workdir: str) -> dict:
   start = time.time()
   strategy = distribution.make_strategy(config.train.strategy)  # first, see there
   chief = distribution.is_chief(strategy)
-  _check_options(config, workdir)
+  check_run(config, workdir)
   keras.utils.set_random_seed(config.seed)
   if config.deterministic:
     tf.config.experimental.enable_op_determinism()
@@ -217,11 +220,15 @@ def run_comparison(config, workdir: str, methods_to_run) -> dict:
   if unknown:  # before the first method trains
     raise UserError(f"config.compare names unknown method '{unknown[0]}'",
                     f"use methods among {sorted(methods.REGISTRY)}")
-  results = {}
+  planned = []
   for method in methods_to_run:
     single = config.copy_and_resolve_references()
     with single.unlocked():
       single.method = method
+    check_run(single, os.path.join(workdir, method))
+    planned.append(single)
+  results = {}
+  for method, single in zip(methods_to_run, planned):
     method_dir = os.path.join(workdir, method)
     finished = workdir_lib.finished(method_dir, single.to_json_best_effort())
     if finished is not None:  # rerunning a comparison resumes it

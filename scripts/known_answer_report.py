@@ -1,6 +1,10 @@
 """The verdict of known-answer runs (configs/known_answer_{where,what}.py).
 
   python scripts/known_answer_report.py runs/known_answer_where [MORE_WORKDIRS]
+  python scripts/known_answer_report.py runs/verdict_where/*/seed=*
+
+With several workdirs it ends with a summary per grid variant (the folder
+above seed=N): in how many runs each known answer PASSED.
 
 Reads each workdir's lambdas.json (start and end per pair) and config.json
 and prints, for a decoy beside a real source, both sources' mean lambda
@@ -28,7 +32,8 @@ def _fmt(source: dict) -> str:
           f"({source['dead']}/{source['pairs']} pairs at 0)")
 
 
-def report(workdir: str) -> str:
+def report(workdir: str) -> tuple[str, dict]:
+  """The run's lines, and per known answer (where, what) its value, t and verdict."""
   stats = workdir_lib.read_json(workdir, "lambdas.json")
   config = workdir_lib.read_json(workdir, workdir_lib.CONFIG)
   if stats is None or config is None:
@@ -41,7 +46,7 @@ def report(workdir: str) -> str:
   by_source = {}
   for label, entry in stats.items():
     by_source.setdefault(entry["source_network"], []).append(label)
-  lines = [workdir]
+  lines, verdicts = [workdir], {}
   if "where" in summary:
     where = summary["where"]
     decoys = [k for k, p in enumerate(paths) if p.startswith(known_answer.DECOY)]
@@ -50,6 +55,7 @@ def report(workdir: str) -> str:
         [l for k, p in enumerate(paths) if k not in decoys
          for l in by_source.get(k, [])])
     passed = where["passed"] and gap["t"] >= analysis.SIGNIFICANT_T
+    verdicts["where"] = (where["gap"], gap["t"], passed)
     lines.append(f"  where: real {', '.join(map(_fmt, where['real']))}; decoy "
                  f"{', '.join(map(_fmt, where['decoy']))}; gap {where['gap']:+.2f} "
                  f"(needs >= {analysis.DECOY_MARGIN}); decoy-minus-real "
@@ -63,6 +69,7 @@ def report(workdir: str) -> str:
     trend = analysis.noise_mass_trend(
         trace, [l for k in noisy for l in by_source.get(k, [])], what["mean_start"])
     passed = what["passed"] and -trend["t"] >= analysis.SIGNIFICANT_T
+    verdicts["what"] = (what["mean_end"] - what["mean_start"], trend["t"], passed)
     figure = plots.save(plots.noise_mass(what),
                         os.path.join(plots.output_dir(workdir), "noise_mass.png"))
     lines.append(f"  what: mass on noise channels {what['mean_start']:.3f} -> "
@@ -82,6 +89,22 @@ def report(workdir: str) -> str:
                  f"mean t {sum(values) / len(values):+.2f}")
   if len(lines) == 1:
     lines.append("  no decoy: or noisy: source in this run")
+  return "\n".join(lines), verdicts
+
+
+def summary(verdicts: dict) -> str:
+  """Per group of runs (a grid's variant: the folder above seed=N), the verdicts."""
+  groups = {}
+  for workdir, found in verdicts.items():
+    parent, name = os.path.split(os.path.normpath(workdir))
+    group = parent if name.startswith("seed=") else workdir
+    for answer, value in found.items():
+      groups.setdefault((group, answer), []).append(value)
+  lines = ["summary (value: decoy gap for where, change of the noise mass for what)"]
+  for (group, answer), values in sorted(groups.items()):
+    lines.append(f"  {group} {answer}: PASSED in {sum(v[2] for v in values)} of "
+                 f"{len(values)}; values {' '.join(f'{v[0]:+.3f}' for v in values)}; "
+                 f"t {' '.join(f'{v[1]:+.1f}' for v in values)}")
   return "\n".join(lines)
 
 
@@ -90,7 +113,10 @@ def main(argv):
   if len(argv) < 2:
     raise UserError("no WORKDIR given", "python scripts/known_answer_report.py "
                     "WORKDIR [WORKDIR ...]")
-  print("\n\n".join(report(w) for w in argv[1:]))
+  reports = {w: report(w) for w in argv[1:]}
+  print("\n\n".join(text for text, _ in reports.values()))
+  if len(reports) > 1:
+    print("\n" + summary({w: found for w, (_, found) in reports.items()}))
 
 
 if __name__ == "__main__":

@@ -77,3 +77,22 @@ def test_a_tiny_grid_runs_then_skips_what_finished(tmp_path):
   with pytest.raises(UserError, match="finished run with another config.*"
                      "train.learning_rate"):
     grid.run_grid(changed, str(tmp_path))
+
+
+def test_a_plan_that_would_fail_later_fails_before_the_first_run(tmp_path):
+  """The third variant learns phi on a meta set it also trains on: refused
+  before the first variant trains (nothing written)."""
+  config = grid.override(quickstart.get_config(), "grid.variants", (
+      ("scratch", (("method", "scratch"),)),
+      ("frozen", (("method", "l2t_ww"), ("transfer.freeze_meta", True))),
+      ("learned", (("method", "l2t_ww"), ("transfer.meta_objective", "alignment"))),
+  ))
+  config = grid.override(config, "data.meta_per_class", 10)
+  config = grid.override(config, "data.meta_into_train", True)
+  with pytest.raises(UserError, match="data.meta_into_train trains on it"):
+    grid.run_grid(config, str(tmp_path / "grid"))
+  assert not os.path.exists(tmp_path / "grid")
+  config = grid.override(config, "data.meta_per_class", 0)
+  with pytest.raises(UserError, match="needs a held-out meta set"):
+    grid.run_grid(grid.override(config, "data.meta_into_train", False),
+                  str(tmp_path / "grid"))

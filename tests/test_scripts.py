@@ -9,6 +9,7 @@ import pytest
 
 import cli
 import tiny
+from configs import quickstart
 from l2t_tf.data import sources
 
 SUBSET = os.path.join(cli.ROOT, "scripts", "make_embedded_subset.py")
@@ -52,3 +53,29 @@ def test_make_embedded_subset_bad_input_is_one_line_and_writes_nothing(
   assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
   assert _digest(sources.EMBEDDED_PATH) == shipped
   assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.slow
+def test_the_verdict_grid_and_its_known_answer_report(tmp_path):
+  """configs/known_answer_verdict.py's four arms run; the report sums them up."""
+  from configs import known_answer_verdict  # pylint: disable=g-import-not-at-top
+  flags = [f"--config.{field}={value}".replace(" ", "")  # beyond cli.TINY
+           for field, value in known_answer_verdict.SMOKE.items()
+           if field not in quickstart.SMOKE]
+  workdir = tmp_path / "verdict"
+  result = cli.main(*flags, workdir=workdir, config=os.path.join(
+      cli.ROOT, "configs", "known_answer_verdict.py:where"))
+  assert result.returncode == 0, result.stderr[-3000:]
+  runs = sorted(str(p.parent) for p in workdir.glob("*/seed=0/results.json"))
+  assert [os.path.basename(os.path.dirname(r)) for r in runs] == [
+      "frozen", "frozen_+_meta_set", "learned", "placebo"]
+  report = subprocess.run(
+      [sys.executable, os.path.join(cli.ROOT, "scripts", "known_answer_report.py"),
+       *runs], capture_output=True, text=True, cwd=cli.ROOT, env=cli.env(),
+      timeout=300)
+  assert report.returncode == 0, report.stderr[-3000:]
+  summary = report.stdout.split("summary")[1].splitlines()[1:]
+  assert len(summary) == 4 and all(" where: PASSED in " in l for l in summary)
+  # One epoch of a frozen phi moves nothing: its gap is exactly zero.
+  frozen = next(l for l in summary if "/frozen where" in l)
+  assert "values +0.000;" in frozen and "PASSED in 0 of 1" in frozen

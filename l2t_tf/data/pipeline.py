@@ -157,7 +157,9 @@ def build_datasets(config, batch_size: int, seed: int) -> Datasets:
   label_table[classes] = np.arange(len(classes))
   label_table = tf.constant(label_table)
 
-  candidates = subsets.class_subset(train_examples.labels, classes)
+  candidates = subsets.drop_first_per_class(
+      train_examples.labels, subsets.class_subset(train_examples.labels, classes),
+      config.get("skip_first_per_class", 0))
   split = subsets.split_train_val(train_examples.labels, candidates,
                                   config.val_per_class, config.images_per_class,
                                   seed=config.split_seed,

@@ -26,6 +26,21 @@ def class_subset(labels: np.ndarray, classes: Sequence[int]) -> np.ndarray:
   return np.flatnonzero(np.isin(labels, classes))
 
 
+def drop_first_per_class(labels: np.ndarray, candidates: np.ndarray,
+                         count: int) -> np.ndarray:
+  """`candidates` without each class's first `count` in file order.
+
+  Keeps a model trained on the rest disjoint from images another dataset took
+  first (the embedded subset holds the first 300 of each class).
+  """
+  if count < 0:
+    raise UserError(f"data.skip_first_per_class must be >= 0, got {count}",
+                    "use 0 to keep every image")
+  keep = [members[count:] for label in np.unique(labels[candidates])
+          for members in [candidates[labels[candidates] == label]]]
+  return np.sort(np.concatenate(keep))
+
+
 def split_train_val(labels: np.ndarray, candidates: np.ndarray,
                     val_per_class: int, images_per_class: int,
                     seed: int, meta_per_class: int = 0,

@@ -61,6 +61,36 @@ def test_splits_disjoint_exact_and_deterministic():
   np.testing.assert_array_equal(a.val, big.val)
 
 
+def test_the_meta_set_comes_from_held_out_images_and_leaves_training_alone():
+  labels = np.repeat(np.arange(3), 30)
+  candidates = np.arange(90)
+  plain = subsets.split_train_val(labels, candidates, 10, 8, seed=1)
+  meta = subsets.split_train_val(labels, candidates, 10, 8, seed=1, meta_per_class=4)
+  np.testing.assert_array_equal(plain.train, meta.train)
+  assert np.bincount(labels[meta.meta]).tolist() == [4, 4, 4]
+  assert np.bincount(labels[meta.val]).tolist() == [6, 6, 6]
+  assert set(meta.val) | set(meta.meta) == set(plain.val)
+  assert not set(meta.val) & set(meta.meta)
+  # The control trains on the meta set's images instead.
+  into = subsets.split_train_val(labels, candidates, 10, 8, seed=1,
+                                 meta_per_class=4, meta_into_train=True)
+  assert set(into.train) == set(plain.train) | set(meta.meta)
+  assert len(into.meta) == 0
+  np.testing.assert_array_equal(into.val, meta.val)
+  with pytest.raises(UserError, match="meta_per_class"):
+    subsets.split_train_val(labels, candidates, 10, 8, seed=1, meta_per_class=10)
+
+
+def test_dropping_each_class_s_first_images_in_file_order():
+  labels = np.array([0, 1, 0, 1, 0, 1, 0, 2])
+  kept = subsets.drop_first_per_class(labels, np.arange(7), 2)
+  np.testing.assert_array_equal(kept, [4, 5, 6])
+  np.testing.assert_array_equal(subsets.drop_first_per_class(labels, np.arange(8), 0),
+                                np.arange(8))
+  with pytest.raises(UserError, match="skip_first_per_class"):
+    subsets.drop_first_per_class(labels, np.arange(8), -1)
+
+
 def test_too_few_images_per_class():
   labels = np.repeat(np.arange(2), 5)
   with pytest.raises(UserError, match="fewer than"):
