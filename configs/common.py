@@ -134,6 +134,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   # with the meta set's CE gradient. The last two need data.meta_per_class.
   config.transfer.meta_objective = "lookahead"
   config.transfer.placebo = False    # flip phi's meta-gradient (drift control)
+  # The look-ahead's step size; 0 = the current (decayed) training rate, the
+  # paper's, which makes both look-ahead estimators vanish as it decays.
+  config.transfer.lookahead_lr = 0.0
   # Hand-crafted baselines (lwf, at, lwf_at, kd, jm):
   config.transfer.at_weight = 1000.0   # AT's beta; each pair counts beta / 2
   config.transfer.lwf_weight = 1.0     # LwF's old-task loss weight

@@ -117,6 +117,10 @@ def check_transfer_config(config) -> None:
                       "set, but data.meta_per_class is 0",
                       "pass e.g. --config.data.meta_per_class=10 (taken from "
                       "data.val_per_class's images)")
+  if transfer.get("lookahead_lr", 0.0) < 0:
+    raise UserError(f"transfer.lookahead_lr must be >= 0, got "
+                    f"{transfer.lookahead_lr}", "use 0 (the training rate, the "
+                    "paper) or a fixed step such as the initial rate 0.1")
   if transfer.meta_every < 1:
     raise UserError(f"transfer.meta_every must be >= 1, got {transfer.meta_every}",
                     "use 1 (a meta step every batch, the paper) or k > 1")
@@ -168,7 +172,8 @@ def build_transfer(config, target: keras.Model, calibration_images=None,
                          freeze_meta=transfer.freeze_meta,
                          meta_objective=objective,
                          meta_set=meta_set if objective != "lookahead" else None,
-                         placebo=transfer.get("placebo", False))
+                         placebo=transfer.get("placebo", False),
+                         lookahead_lr=transfer.get("lookahead_lr", 0.0))
 
 
 def build_finetune(config, num_classes: int) -> keras.Model:

@@ -1,7 +1,7 @@
 """Issue #24's estimator shoot-out: how much signal each meta-gradient carries at fixed theta.
 
   python scripts/estimator_shootout.py WORKDIR [--batches=30] [--epochs=3,10,20,30]
-      [--estimators=lookahead,heldout_lookahead,alignment]
+      [--estimators=lookahead,heldout_lookahead,alignment] [--lookahead_lr=0.1]
 
 WORKDIR is an L2T-ww run with a held-out meta set (data.meta_per_class > 0)
 whose checkpoints were kept (checkpoint.keep), best with phi frozen
@@ -20,7 +20,8 @@ training batches of that checkpoint's epoch (its own augmentation):
 - Spearman's rank correlation of the per-pair means with the paper's estimator;
 - seconds per estimate (traced, after one warm-up call).
 
-Writes WORKDIR/shootout.json and prints one table.
+Writes WORKDIR/shootout.json (shootout_lookahead_lr=X.json with
+--lookahead_lr) and prints one table.
 """
 import json
 import os
@@ -44,6 +45,9 @@ _EPOCHS = flags.DEFINE_list("epochs", ["3", "10", "20", "30"],
                             "Checkpoints: the ends of these epochs.")
 _ESTIMATORS = flags.DEFINE_list("estimators", list(META_OBJECTIVES),
                                 "Meta-objectives to compare.")
+_LOOKAHEAD_LR = flags.DEFINE_float(
+    "lookahead_lr", 0.0, "The look-ahead's step size (transfer.lookahead_lr); "
+    "0: each checkpoint's own decayed training rate, the paper's.")
 
 
 def _load(workdir: str):
@@ -117,7 +121,7 @@ def measure(workdir: str, batches: int, estimators, epochs) -> dict:
     if state["step"] or epoch not in epochs:
       continue
     checkpointer.restore(variables, path)
-    learning_rate = float(model.optimizer.learning_rate)
+    learning_rate = _LOOKAHEAD_LR.value or float(model.optimizer.learning_rate)
     stream = [b for b in datasets.train_from(epoch, 0, epoch + 1)
               if len(b[1]) == config.train.batch_size]
     stream = (stream * (-(-batches // max(1, len(stream)))))[:batches]
@@ -185,16 +189,19 @@ def main(argv):
     raise UserError("expected one WORKDIR", "python scripts/estimator_shootout.py "
                     "WORKDIR [--batches=30]")
   unknown = sorted(set(_ESTIMATORS.value) - set(META_OBJECTIVES))
-  if unknown or _BATCHES.value < 2:
-    raise UserError(f"--estimators {unknown} unknown or --batches below 2",
-                    f"choose among {list(META_OBJECTIVES)}, --batches >= 2")
+  if unknown or _BATCHES.value < 2 or _LOOKAHEAD_LR.value < 0:
+    raise UserError(f"--estimators {unknown} unknown, --batches below 2 or "
+                    "--lookahead_lr negative", f"choose among "
+                    f"{list(META_OBJECTIVES)}, --batches >= 2, --lookahead_lr >= 0")
   workdir = argv[1]
   results = measure(workdir, _BATCHES.value, _ESTIMATORS.value,
                     {int(e) for e in _EPOCHS.value})
   if not results:
     raise UserError(f"{workdir} has no complete checkpoint",
                     "train it first (configs/estimator_shootout.py)")
-  storage.write(os.path.join(workdir, "shootout.json"), json.dumps(results, indent=1))
+  name = (f"shootout_lookahead_lr={_LOOKAHEAD_LR.value:g}.json"
+          if _LOOKAHEAD_LR.value else "shootout.json")
+  storage.write(os.path.join(workdir, name), json.dumps(results, indent=1))
   print(table(results))
 
 

@@ -60,6 +60,8 @@ class LearnedTransfer(common.Hooks, keras.Model):
     meta_set: (images, labels) held out for the meta-objective.
     placebo: apply the meta-gradient with its sign flipped: the same drift
       with the signal reversed, the control that tells learning from drift.
+    lookahead_lr: the look-ahead's step size; 0 = the optimizer's current
+      (decayed) rate, the paper's.
 
   Besides the losses, each step logs the norm of theta's gradient
   (`grad_norm`) and of phi's meta-gradient (`meta_grad_norm`, and per pair
@@ -79,7 +81,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
                meta_every: int = 1, first_order: bool = False,
                freeze_meta: bool = False, meta_start: int = 0,
                meta_objective: str = "lookahead", meta_set=None,
-               placebo: bool = False, **kwargs):
+               placebo: bool = False, lookahead_lr: float = 0.0, **kwargs):
     super().__init__(**kwargs)
     if scheme not in SCHEMES:
       raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
@@ -88,6 +90,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
     if meta_objective != "lookahead" and meta_set is None:
       raise ValueError(f"meta_objective={meta_objective!r} needs a meta_set")
     self.objective, self.placebo = meta_objective, placebo
+    self.lookahead_lr = lookahead_lr
     self.meta_set = None if meta_set is None else tuple(
         tf.constant(x) for x in meta_set)
     self.target, self.with_regressors = target, with_regressors
@@ -143,7 +146,8 @@ class LearnedTransfer(common.Hooks, keras.Model):
     images, labels = data
     source_maps, pooled = self.source_features(images)
     channel_weights, pair_weights = self.meta_networks(pooled)
-    learning_rate = self.optimizer.learning_rate  # before step (1) moves it on
+    learning_rate = (self.lookahead_lr or
+                     self.optimizer.learning_rate)  # before step (1) moves it on
 
     # (1) The real update of theta on L_total = CE + L_wfm.
     theta = self.with_regressors.trainable_variables

@@ -353,3 +353,18 @@ def test_heldout_look_ahead_matches_finite_differences(float64):
   held_out = float(model.meta_objective(*args))
   model.objective = "lookahead"  # the training batch's CE is another value
   assert abs(held_out - float(model.meta_objective(*args))) > 1e-3
+
+
+@pytest.mark.parametrize("lookahead_lr", [0.0, 0.25])
+def test_the_look_ahead_steps_at_lookahead_lr_or_the_training_rate(lookahead_lr):
+  model = _model()
+  model.lookahead_lr = lookahead_lr
+  seen, estimate = [], model.estimate
+  def recording(*args):
+    seen.append(float(args[-1]))
+    return estimate(*args)
+  model.estimate = recording
+  model.train_step(tiny.batch())  # eagerly
+  training_rate = float(model.optimizer.learning_rate)
+  assert training_rate != 0.25
+  assert seen == [pytest.approx(lookahead_lr or training_rate)]
