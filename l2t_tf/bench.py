@@ -80,6 +80,7 @@ def time_method(method: str, jit: bool, deterministic: bool) -> dict:
   config = common.get_base_config()
   config.method, _, objective = method.partition(":")
   config.transfer.meta_objective = objective or "lookahead"
+  config.data.meta_per_class = 1 if objective else 0  # the batch below is the set
   config.model.name = target_name
   config.model.width = _WIDTH.value
   config.transfer.inner_steps = _INNER.value
@@ -203,7 +204,7 @@ def _print_table(rows: list[dict]) -> None:
         f"{_WIDTH.value}, source {source} width {_SOURCE_WIDTH.value}, {_MATCHING.value}, "
         f"T={_INNER.value}, first_order={_FIRST_ORDER.value}, "
         f"{_STEPS.value} timed steps")
-  print(f"{'method':>17} {'xla':>4} {'determ':>6} {'median s':>9} {'min s':>7} "
+  print(f"{'method':>24} {'xla':>4} {'determ':>6} {'median s':>9} {'min s':>7} "
         f"{'max s':>7} {'x plain':>8} {'x nondet':>8} {'peak MB':>8} "
         f"{'x plain':>8}")
   for row in rows:
@@ -214,7 +215,7 @@ def _print_table(rows: list[dict]) -> None:
     ratio = f"{row['median'] / plain[0]['median']:8.1f}" if plain else " " * 8
     rss = f"{row['rss'] / plain[0]['rss']:8.2f}" if plain else " " * 8
     cost = f"{row['median'] / free[0]['median']:8.2f}" if free else " " * 8
-    print(f"{row['method']:>17} {row['jit']:>4} {row['det']:>6} {row['median']:9.3f} "
+    print(f"{row['method']:>24} {row['jit']:>4} {row['det']:>6} {row['median']:9.3f} "
           f"{row['min']:7.3f} {row['max']:7.3f} {ratio} {cost} "
           f"{row['rss']:8.0f} {rss}")
 
