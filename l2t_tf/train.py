@@ -5,7 +5,6 @@ checkpoint (see checkpoints.py); a finished workdir is never touched again.
 """
 import contextlib
 import hashlib
-import math
 import os
 import time
 
@@ -15,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from l2t_tf import callbacks as callbacks_lib
-from l2t_tf import checkpoints, distribution, export, methods, storage
+from l2t_tf import checkpoints, config_checks, distribution, export, methods, storage
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import joint, pipeline
 from l2t_tf.errors import UserError
@@ -33,33 +32,16 @@ def weights_fingerprint(model: keras.Model) -> str:
 def check_run(config, workdir: str) -> None:
   """What can be checked of a run before any data loads; grids and comparisons
   check every planned run with it before the first one trains."""
+  config_checks.check(config)
   methods.check_config(config)
-  non_finite = [f"{name}={value}" for name, value in
-                workdir_lib.flatten(config.to_dict()).items()
-                if isinstance(value, float) and not math.isfinite(value)]
-  if non_finite:
-    raise UserError(f"config field {non_finite[0]} is not a finite number",
-                    "pass a number (configs/common.py gives each field's default)")
-  if config.checkpoint.keep < 1:
-    raise UserError(f"checkpoint.keep must be >= 1, got {config.checkpoint.keep}",
-                    "keep at least the newest checkpoint (the default keeps 2)")
   if storage.exists(workdir) and not storage.isdir(workdir):
     raise UserError(f"--workdir {workdir} is a file", "pass a folder (new or a "
                     "run's) as --workdir")
-  if config.checkpoint.every_steps < 0:
-    raise UserError(f"checkpoint.every_steps must be >= 0, got "
-                    f"{config.checkpoint.every_steps}", "use 0 (epoch ends only) "
-                    "or a number of batches")
-  if config.seed < 0:
-    raise UserError(f"seed must be >= 0, got {config.seed}", "use e.g. --config.seed=0")
   if config.data.val_per_class < 1:
     raise UserError(f"data.val_per_class must be >= 1, got "
                     f"{config.data.val_per_class}: the best epoch, the reported "
                     "accuracy and L2T-ww's statistics are taken on validation",
                     "hold out a few images per class, e.g. --config.data.val_per_class=10")
-  if config.train.epochs <= 0:
-    raise UserError(f"train.epochs must be positive, got {config.train.epochs}",
-                    "use e.g. --config.train.epochs=30")
 
 
 def _export_base(config, workdir: str) -> str:
