@@ -51,10 +51,28 @@ def _config() -> ml_collections.ConfigDict:
   return config
 
 
+def _refuse(problem: str, fix: str):
+  print(f"error: {problem}. Fix: {fix}", file=sys.stderr)
+  sys.exit(2)
+
+
+def _check_argv(argv) -> None:
+  """What absl would take silently: a field set twice (a tuple field appends
+  the second value to the first) and a config file without --config=."""
+  seen = set()
+  for arg in argv[1:]:
+    field = arg.split("=", 1)[0]
+    if field.startswith("--config.") and "=" in arg:
+      if field in seen:
+        _refuse(f"{field} is given twice", "give each config field once")
+      seen.add(field)
+
+
 def _parse_flags(argv):
   """absl's flag parsing, with one error line when the --config file cannot run."""
+  _check_argv(argv)
   try:
-    return flags.FLAGS(argv)
+    rest = flags.FLAGS(argv)
   except flags.Error as e:  # a bad flag value, an unknown flag or field
     lines = [l.strip() for l in str(e).splitlines() if l.strip()]
     where = lines[0].split(": Error whilst parsing")[0].rstrip(".")
@@ -81,6 +99,11 @@ def _parse_flags(argv):
     sys.exit(2)
   except Exception as e:  # pylint: disable=broad-except
     _config_file_error(e)
+  if len(rest) > 1:
+    _refuse(f"main.py takes no positional argument ('{rest[1]}')",
+            f"pass flags, e.g. --config={rest[1]}" if rest[1].endswith(".py")
+            else "pass flags only (python main.py --helpfull lists them)")
+  return rest
 
 
 def _config_file_error(e: Exception):

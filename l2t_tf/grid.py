@@ -49,9 +49,37 @@ def _folder(name) -> str:
   return re.sub(r"[^A-Za-z0-9_.=+-]+", "_", str(name)).strip("_")
 
 
+def _check_grid(grid) -> None:
+  """A grid that would train nothing, a run twice, or two runs in one folder."""
+  if not grid.seeds:
+    raise UserError("grid.seeds is empty", "pass e.g. --config.grid.seeds=(0,1,2)")
+  if len(set(grid.seeds)) < len(grid.seeds):
+    raise UserError(f"grid.seeds {tuple(grid.seeds)} repeats a seed: its runs would "
+                    "be one run counted twice", "list each seed once")
+  if grid.column == "seed":
+    raise UserError("grid.column is 'seed'", "list seeds in grid.seeds instead")
+  if grid.column and not grid.column_values:
+    raise UserError(f"grid.column is '{grid.column}' but grid.column_values is empty",
+                    "pass e.g. --config.grid.column_values=(25,100), or "
+                    "--config.grid.column=''")
+  for variant in grid.variants:
+    if not (isinstance(variant, (tuple, list)) and len(variant) == 2
+            and isinstance(variant[0], str) and isinstance(variant[1], (tuple, list))
+            and all(isinstance(o, (tuple, list)) and len(o) == 2 for o in variant[1])):
+      raise UserError(f"grid variant {variant!r} is not (name, ((field, value), ...))",
+                      "write each variant as ('name', (('method', 'fm'),))")
+  folders = {}
+  for name, _ in grid.variants:
+    if _folder(name) in folders:
+      raise UserError(f"grid variants '{folders[_folder(name)]}' and '{name}' share "
+                      f"the folder '{_folder(name)}'", "rename one of them")
+    folders[_folder(name)] = name
+
+
 def runs(config):
   """(variant name, column value, seed, run config, relative folder) for the grid."""
   grid = config.grid
+  _check_grid(grid)
   columns = list(grid.column_values) if grid.column else [""]
   for (name, overrides), column, seed in itertools.product(
       grid.variants, columns, grid.seeds):
@@ -71,8 +99,6 @@ def runs(config):
 
 def run_grid(config, workdir: str) -> list[dict]:
   """Runs (or skips, when finished) every run of the grid; writes the CSV and table."""
-  if not config.grid.seeds:
-    raise UserError("grid.seeds is empty", "pass e.g. --config.grid.seeds=(0,1,2)")
   planned = list(runs(config))  # checks every override before the first run
   for _, _, _, run_config, folder in planned:
     train.check_run(run_config, os.path.join(workdir, folder))

@@ -20,12 +20,14 @@ import argparse
 import collections
 import os
 import statistics
+import sys
 
 from l2t_tf import console
 console.quiet_tensorflow()  # before TensorFlow's import prints its start-up lines
 import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 from l2t_tf import workdir as workdir_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
+from l2t_tf.errors import UserError, one_line_errors  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 METHODS = ("scratch", "FM_one-to-one", "L2T-w_one-to-one", "L2T-ww_all-to-all")
 
@@ -54,6 +56,11 @@ def collect(workdir: str) -> dict:
 
 def report(workdir: str, paired=()) -> str:
   runs = collect(workdir)
+  if not runs:
+    raise UserError(f"{workdir} holds no finished grid run "
+                    "(<variant>/.../seed=N/results.json)",
+                    "pass the --workdir of a grid (python main.py --config=... "
+                    "with grid.variants)")
   scratch = {group: statistics.mean(values.values())
              for (group, row), values in runs.items() if "scratch" in row}
   seeds = sorted({s for values in runs.values() for s in values})
@@ -86,9 +93,14 @@ def report(workdir: str, paired=()) -> str:
   return "\n".join(lines)
 
 
-if __name__ == "__main__":
+@one_line_errors
+def main(argv: list[str]) -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("workdir")
   parser.add_argument("--paired", nargs=2, default=(), metavar=("A", "B"))
-  args = parser.parse_args()
+  args = parser.parse_args(argv[1:])
   print(report(args.workdir, args.paired))
+
+
+if __name__ == "__main__":
+  main(sys.argv)

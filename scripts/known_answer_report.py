@@ -21,10 +21,12 @@ for "what", the per-epoch changes of the noise mass have t <= -3
 import os
 import sys
 
-from l2t_tf import analysis, plots
-from l2t_tf import workdir as workdir_lib
-from l2t_tf.errors import UserError, one_line_errors
-from l2t_tf.models import known_answer
+from l2t_tf import console
+console.quiet_tensorflow()  # before TensorFlow's import prints its start-up lines
+from l2t_tf import analysis, plots  # pylint: disable=g-import-not-at-top,wrong-import-position
+from l2t_tf import workdir as workdir_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
+from l2t_tf.errors import UserError, one_line_errors  # pylint: disable=g-import-not-at-top,wrong-import-position
+from l2t_tf.models import known_answer  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def _fmt(source: dict) -> str:

@@ -17,6 +17,8 @@ the start included.
 import os
 import sys
 
+from l2t_tf import console
+console.quiet_tensorflow()  # before TensorFlow's import prints its start-up lines
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
@@ -24,6 +26,7 @@ import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 from l2t_tf import analysis, plots, storage  # pylint: disable=g-import-not-at-top,wrong-import-position
 from l2t_tf import workdir as workdir_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
+from l2t_tf.errors import UserError, one_line_errors  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def _runs(workdir: str) -> list[str]:
@@ -49,6 +52,10 @@ def _groups(trace: dict, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def report(workdir: str) -> str:
   lines, figure = [workdir], None
   runs = _runs(workdir)
+  if not runs:
+    raise UserError(f"{workdir} holds no finished L2TL run "
+                    "(source_class_weights.json)", "pass the workdir of a "
+                    "finished configs/l2tl_known_answer.py run or grid")
   if len(runs) > 1:
     figure, ax = plt.subplots(figsize=(7, 4))
   for run in runs:
@@ -86,11 +93,11 @@ def report(workdir: str) -> str:
   return "\n".join(lines)
 
 
+@one_line_errors
 def main(argv: list[str]) -> None:
   if len(argv) < 2:
-    print("usage: python scripts/l2tl_known_answer_report.py WORKDIR [MORE]",
-          file=sys.stderr)
-    sys.exit(2)
+    raise UserError("no WORKDIR given", "python scripts/l2tl_known_answer_report.py "
+                    "WORKDIR [MORE]")
   for workdir in argv[1:]:
     print(report(workdir))
 

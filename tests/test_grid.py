@@ -3,6 +3,7 @@ import csv
 import importlib
 import io
 import os
+import re
 
 import pytest
 
@@ -96,3 +97,25 @@ def test_a_plan_that_would_fail_later_fails_before_the_first_run(tmp_path):
   with pytest.raises(UserError, match="needs a held-out meta set"):
     grid.run_grid(grid.override(config, "data.meta_into_train", False),
                   str(tmp_path / "grid"))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("grid.seeds", (), "grid.seeds is empty"),
+    ("grid.seeds", (0, 0, 0), "repeats a seed"),
+    ("grid.column", "seed", "list seeds in grid.seeds"),
+    ("grid.column_values", (), "grid.column_values is empty"),
+    ("grid.variants", (("a", (("method", "scratch"),)), "b"), "'b' is not (name"),
+    ("grid.variants", (("a b", ()), ("a_b", ())), "share the folder 'a_b'"),
+])
+def test_a_grid_that_would_mislead_is_refused_before_it_runs(tmp_path, field, value,
+                                                             message):
+  config = grid.override(quickstart.get_config(), "grid.variants",
+                         (("scratch", (("method", "scratch"),)),))
+  config = grid.override(config, "grid.column", "data.images_per_class")
+  config = grid.override(config, "grid.column_values", (8,))
+  with config.unlocked():
+    node, leaf = config.grid, field.split(".")[1]
+    node[leaf] = value
+  with pytest.raises(UserError, match=re.escape(message)):
+    grid.run_grid(config, str(tmp_path / "grid"))
+  assert not os.path.exists(tmp_path / "grid")

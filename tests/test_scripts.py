@@ -79,3 +79,14 @@ def test_the_verdict_grid_and_its_known_answer_report(tmp_path):
   # One epoch of a frozen phi moves nothing: its gap is exactly zero.
   frozen = next(l for l in summary if "/frozen where" in l)
   assert "values +0.000;" in frozen and "PASSED in 0 of 1" in frozen
+
+
+@pytest.mark.parametrize("script", ["grid_report.py", "l2tl_known_answer_report.py",
+                                    "known_answer_report.py"])
+def test_a_report_on_a_folder_without_runs_is_one_line(tmp_path, script):
+  result = subprocess.run([sys.executable, os.path.join(cli.ROOT, "scripts", script),
+                           str(tmp_path)], capture_output=True, text=True,
+                          cwd=cli.ROOT, env=cli.env(), timeout=300)
+  assert result.returncode == 2, result.stderr[-2000:]
+  assert cli.error_lines(result) == result.stderr.strip().splitlines()
+  assert "holds no" in result.stderr and "Fix:" in result.stderr
