@@ -20,12 +20,12 @@ SMOKE = {**quickstart.SMOKE, "data.loader": "embedded", "grid.seeds": (0,),
          "grid.column_values": (8,), "export.enabled": False}
 
 ONE_TO_ONE = ("transfer.matching", "one_to_one")
-RESNET32 = str(l2t_tf.ASSETS / "source_resnet32_fmnist_0-4.keras")
+RESNET32 = l2t_tf.asset("source_resnet32_fmnist_0-4.keras")
 # The second source: ResNet-20 (width 0.5), same classes, trained by
 #   python main.py --config=configs/fashion_mnist_source.py --workdir=DIR \
 #     --config.model.name=resnet20 --config.train.epochs=4 \
 #     --config.export.enabled=False
-RESNET20 = str(l2t_tf.ASSETS / "source_resnet20_fmnist_0-4.keras")
+RESNET20 = l2t_tf.asset("source_resnet20_fmnist_0-4.keras")
 
 
 def get_config():

@@ -23,8 +23,8 @@ import l2t_tf
 
 SMOKE = {**quickstart.SMOKE, "grid.seeds": (0,), "export.enabled": False}
 
-REAL = str(l2t_tf.ASSETS / "source_resnet32_fmnist_0-4.keras")
-ORACLE = str(l2t_tf.ASSETS / "oracle_resnet32_fmnist_5-9.keras")
+REAL = l2t_tf.asset("source_resnet32_fmnist_0-4.keras")
+ORACLE = l2t_tf.asset("oracle_resnet32_fmnist_5-9.keras")
 
 
 def _l2t_ww(beta, *sources):

@@ -33,7 +33,7 @@ def get_config():
   config.train.epochs = 30
   config.train.verbose = 2
   config.transfer.source_paths = (
-      str(l2t_tf.ASSETS / "source_resnet32_fmnist_0-4.keras"),)
+      l2t_tf.asset("source_resnet32_fmnist_0-4.keras"),)
   config.transfer.matching = "all_to_all"
   # The paper's other meta learning rate (supplementary B gives 1e-3 or 1e-4):
   # this run has 120 steps, where 1e-4 moves lambda by about 0.01 in all.

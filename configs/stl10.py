@@ -17,7 +17,7 @@ from configs import common
 
 SMOKE = common.SMOKE
 
-AUTHORS_SOURCE = str(l2t_tf.ASSETS / convert.AUTHORS_SOURCE)
+AUTHORS_SOURCE = l2t_tf.asset(convert.AUTHORS_SOURCE)
 
 
 def get_config():

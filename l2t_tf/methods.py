@@ -5,6 +5,7 @@ from typing import Any
 import keras
 import numpy as np
 
+import l2t_tf
 from l2t_tf import optim, storage
 from l2t_tf.errors import UserError
 from l2t_tf.models import backbones, known_answer, layers, naming
@@ -48,6 +49,7 @@ def load_source(path: str, calibration_images=None) -> keras.Model:
   for prefix, build in KNOWN_ANSWER.items():
     if path.startswith(prefix):
       return build(load_source(path[len(prefix):]), calibration_images)
+  path = l2t_tf.resolve_asset(path)
   if not path:
     raise UserError("this method needs a source network but transfer.source_paths "
                     "is empty", "pass --config.transfer.source_paths=\"('SRC.keras',)\"")

@@ -2,6 +2,7 @@
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import time
@@ -28,9 +29,22 @@ RENAMED = {"data.source": "data.loader",
            "l2tl.source_data.source": "l2tl.source_data.loader"}
 
 
+def _asset_name(path):
+  """An absolute path into an installed l2t_tf/assets (any checkout, keeping a
+  decoy:/noisy: prefix) as its location-free `assets:NAME`; else unchanged."""
+  if not isinstance(path, str):
+    return path
+  match = re.fullmatch(r"((?:[a-z]+:)*)(/.*)?/l2t_tf/assets/([^/]+)", path)
+  return f"{match.group(1)}assets:{match.group(3)}" if match else path
+
+
 def upgrade_config(config: dict) -> dict:
-  """A saved config with RENAMED fields under their new names (a copy)."""
+  """A saved config with RENAMED fields under their new names and shipped
+  sources under their `assets:` names (a copy)."""
   config = json.loads(json.dumps(config))
+  transfer = config.get("transfer")
+  if isinstance(transfer, dict) and isinstance(transfer.get("source_paths"), list):
+    transfer["source_paths"] = [_asset_name(p) for p in transfer["source_paths"]]
   for old, new in RENAMED.items():
     *parents, leaf = old.split(".")
     node = config

@@ -55,8 +55,8 @@ def test_32x32_experiments_use_the_authors_source():
   import l2t_tf  # pylint: disable=g-import-not-at-top
   config = stl10.get_config()
   assert config.transfer.source_paths == (
-      str(l2t_tf.ASSETS / "source_resnet32_tinyimagenet.keras"),)
-  assert os.path.isfile(config.transfer.source_paths[0])
+      "assets:source_resnet32_tinyimagenet.keras",)
+  assert os.path.isfile(l2t_tf.resolve_asset(config.transfer.source_paths[0]))
   figure = paper_figure5.get_config()
   assert figure.data.name == "cifar10"
   assert figure.grid.column_values == (50, 100, 250, 500, 1000)

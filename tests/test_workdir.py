@@ -1,6 +1,7 @@
 """The workdir checks: config changes on resume, free disk space, the lock."""
 import collections
 import json
+import os
 import shutil
 
 import pytest
@@ -106,3 +107,22 @@ def test_a_workdir_name_is_never_a_pattern(tmp_path, name):
   own.mkdir(parents=True)
   assert workdir.remove_leftovers(str(tmp_path / name)) == [str(own)]
   assert other.exists() and not own.exists()
+
+
+def test_a_run_from_another_checkout_names_the_same_shipped_sources():
+  """Configs name shipped sources `assets:NAME`; a config.json written with
+  the absolute paths of another checkout (or of l2t_tf 0.1) reads the same."""
+  from configs import quickstart  # pylint: disable=g-import-not-at-top
+  import l2t_tf  # pylint: disable=g-import-not-at-top
+  config = quickstart.get_config()
+  name = "source_resnet32_fmnist_0-4.keras"
+  assert config.transfer.source_paths == (f"assets:{name}",)
+  assert os.path.isfile(l2t_tf.resolve_asset(config.transfer.source_paths[0]))
+  saved = json.loads(config.to_json_best_effort())
+  saved["transfer"]["source_paths"] = [
+      f"/elsewhere/venv/lib/python3.11/site-packages/l2t_tf/assets/{name}",
+      f"decoy:/old/checkout/l2t_tf/assets/{name}", "/my/own/source.keras"]
+  upgraded = workdir.upgrade_config(saved)["transfer"]["source_paths"]
+  assert upgraded == [f"assets:{name}", f"decoy:assets:{name}", "/my/own/source.keras"]
+  saved["transfer"]["source_paths"] = saved["transfer"]["source_paths"][:1]
+  assert workdir.config_differences(saved, json.loads(config.to_json_best_effort())) == []
