@@ -108,3 +108,10 @@ def test_offline_configs_run_their_smoke_setting(name, tmp_path):
     config.method = method
     result = train.run(config, str(tmp_path / method))
     assert 0 <= result["test_accuracy"] <= 1
+
+
+def test_stanford40_uses_the_authors_corrected_meta_learning_rate():
+  from configs import paper_table1, stanford40  # pylint: disable=g-import-not-at-top
+  assert stanford40.get_config().transfer.meta_learning_rate == 1e-3
+  assert paper_table1.get_config("stanford40").transfer.meta_learning_rate == 1e-3
+  assert paper_table1.get_config("cub200").transfer.meta_learning_rate == 1e-4
