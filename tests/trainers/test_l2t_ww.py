@@ -339,6 +339,7 @@ def test_placebo_applies_the_meta_gradient_with_its_sign_flipped():
   np.testing.assert_allclose(moves[1], -moves[0], rtol=1e-3, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_heldout_look_ahead_matches_finite_differences(float64):
   """The paper's look-ahead with its last cross-entropy on the meta set."""
   model = _with_meta_set(_model(1))
