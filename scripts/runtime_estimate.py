@@ -18,6 +18,7 @@ import math
 from absl import app, flags
 import tensorflow as tf
 
+from l2t_tf.errors import UserError, one_line_errors
 from l2t_tf.models import backbones
 
 _RATIO_32 = flags.DEFINE_float("ratio_32", 10.2, "Measured L2T-ww / plain step "
@@ -54,8 +55,13 @@ def forward_flops(name: str, size: int, classes: int) -> float:
   return tf.compat.v1.profiler.profile(graph, options=options).total_float_ops
 
 
+@one_line_errors
 def main(argv):
   del argv
+  for flag in (_RATIO_32, _RATIO_224, _TFLOPS):
+    if not flag.value > 0:
+      raise UserError(f"--{flag.name} must be positive, got {flag.value}",
+                      f"pass e.g. --{flag.name}={flag.default}")
   tf.get_logger().setLevel("ERROR")  # the v1 profiler's deprecation notices
   flops = {setup: forward_flops(*TARGETS[setup]) for setup in TARGETS}
   ratio = {"32": _RATIO_32.value, "224": _RATIO_224.value}

@@ -26,6 +26,7 @@ def test_bad_flag_values_are_one_line_before_any_timing():
   for flag, message in (("--methods=scratch,bogus", "unknown method 'bogus'"),
                         ("--steps=0", "--steps must be >= 1"),
                         ("--methods=l2t_ww:bogus", "is not l2t_ww:OBJECTIVE"),
+                        ("--methods=l2tl", "l2tl is not timed by the bench"),
                         ("--jit=maybe", "--jit=maybe is not on or off")):
     result = subprocess.run([sys.executable, "-m", "l2t_tf.bench", flag],
                             capture_output=True, text=True, cwd=cli.ROOT,

@@ -90,3 +90,13 @@ def test_a_report_on_a_folder_without_runs_is_one_line(tmp_path, script):
   assert result.returncode == 2, result.stderr[-2000:]
   assert cli.error_lines(result) == result.stderr.strip().splitlines()
   assert "holds no" in result.stderr and "Fix:" in result.stderr
+
+
+def test_runtime_estimate_refuses_a_throughput_of_zero():
+  result = subprocess.run([sys.executable, os.path.join(cli.ROOT, "scripts",
+                                                        "runtime_estimate.py"),
+                           "--tflops=0"], capture_output=True, text=True,
+                          cwd=cli.ROOT, env=cli.env(), timeout=300)
+  assert result.returncode == 2
+  assert cli.error_lines(result) == ["error: --tflops must be positive, got 0.0. "
+                                     "Fix: pass e.g. --tflops=10.0"]
