@@ -1,7 +1,9 @@
 """Issue #24's verdict: does phi learn the known answers, placebo-controlled?
 
 The known-answer task (`:where`, real source beside a decoy; `:what`, a source
-with noise channels), 25 of the 50 held-out images per class as the meta set,
+with noise channels; `:strength`, the real source alone at beta 1, where
+matching with phi frozen costs a point against beta 0.5, so the answer, less
+matching, matters), 25 of the 50 held-out images per class as the meta set,
 3 seeds, paired (same seeds: same initial phi, data order and augmentation):
   - learned: phi trained by the alignment meta-objective on the meta set;
   - frozen: phi kept at its neutral start;
@@ -21,21 +23,25 @@ from configs import known_answer_what, known_answer_where, quickstart
 
 SMOKE = {**quickstart.SMOKE, "grid.seeds": (0,), "export.enabled": False,
          "data.meta_per_class": 2}
-TASKS = {"where": known_answer_where, "what": known_answer_what}
+TASKS = {"where": known_answer_where, "what": known_answer_what,
+         "strength": known_answer_where}
 
 
 def get_config(task: str = "where"):
   if task not in TASKS:
     raise ValueError(f"unknown task '{task}': use one of {sorted(TASKS)}")
   config = TASKS[task].get_config()
+  if task == "strength":  # the real source alone at beta 1, which hurts when frozen
+    config.transfer.source_paths = config.transfer.source_paths[:1]
+    config.transfer.beta = 1.0
   config.data.meta_per_class = 25
   config.export.enabled = False
   config.grid.variants = (
       ("learned", ()),
       ("frozen", (("transfer.freeze_meta", True),)),
+      ("placebo", (("transfer.placebo", True),)),
       ("frozen + meta set", (("transfer.freeze_meta", True),
                              ("data.meta_into_train", True))),
-      ("placebo", (("transfer.placebo", True),)),
   )
   config.grid.column = ""
   config.grid.column_values = ()
