@@ -254,12 +254,14 @@ class PolicyTrace(keras.callbacks.Callback):
 
 
 class ChanceWarning(keras.callbacks.Callback):
-  """Warns once when training accuracy stays near chance: a run that will not recover.
+  """Warns when training accuracy stays near chance, and judges the run at its end.
 
   Near chance: below chance + a quarter of the way to 100 % (20 % + 20 points
-  for 5 classes). For the last `max(3, ceil(16 / steps_per_epoch))` epochs, so
+  for 5 classes). For `max(3, ceil(16 / steps_per_epoch))` epochs in a row, so
   that a healthy start over a few batches does not trigger it. The usual cause
-  is an early blow-up at a learning rate too high for a small dataset.
+  is an early blow-up at a learning rate too high for a small dataset. At the
+  end, a run whose last epoch is no longer near chance recovered: the warning
+  becomes a note; one still near chance keeps it, saying so.
   """
 
   def __init__(self, num_classes: int, steps_per_epoch: int, learning_rate: float):
@@ -269,22 +271,41 @@ class ChanceWarning(keras.callbacks.Callback):
     self.patience = max(3, math.ceil(16 / max(1, steps_per_epoch)))
     self.learning_rate = learning_rate
     self.recent: list[float] = []
+    self.window: tuple[int, int] | None = None  # epochs (1-based) near chance
     self.warnings: list[str] = []
+    self.notes: list[str] = []
 
   def on_epoch_end(self, epoch, logs=None):
     accuracy = (logs or {}).get("accuracy")
-    if accuracy is None or self.warnings or not common.hooks(self.model).trains_target():
+    if accuracy is None or not common.hooks(self.model).trains_target():
       return
     self.recent = (self.recent + [float(accuracy)])[-self.patience:]
-    if len(self.recent) == self.patience and max(self.recent) < self.threshold:
-      message = (
-          f"training accuracy has stayed below {100 * self.threshold:.0f}% "
-          f"(near chance) for {self.patience} epochs (epochs "
-          f"{epoch + 2 - self.patience}-{epoch + 1}): the target is not learning. "
-          f"Likely cause: learning rate {self.learning_rate:g} is too high for "
-          "this dataset (an early blow-up it does not recover from). Options: "
-          "--config.train.warmup_epochs=5, a lower --config.train.learning_rate, "
-          "and the reference recipe (model.init='reference', "
-          "train.momentum_rule='pytorch', the defaults)")
-      self.warnings.append(message)
-      logging.warning("%s", message)
+    if self.window is None and len(self.recent) == self.patience and \
+        max(self.recent) < self.threshold:
+      self.window = (epoch + 2 - self.patience, epoch + 1)
+      logging.warning("%s so far", self._near_chance())
+
+  def judge(self) -> None:
+    """After training (fit may run in parts): recovered, or still near chance."""
+    if self.window is None or not self.recent:
+      return
+    last = self.recent[-1]
+    if last >= self.threshold:
+      self.notes.append(f"{self._near_chance()}, then recovered (training accuracy "
+                        f"{100 * last:.0f}% in the last epoch)")
+      logging.info("%s", self.notes[-1])
+      return
+    self.warnings.append(
+        f"{self._near_chance()} and had not recovered by the last epoch "
+        f"({100 * last:.0f}%): the target is not learning. Likely cause: learning "
+        f"rate {self.learning_rate:g} is too high for this dataset (an early "
+        "blow-up it does not recover from). Options: "
+        "--config.train.warmup_epochs=5, a lower --config.train.learning_rate, "
+        "and the reference recipe (model.init='reference', "
+        "train.momentum_rule='pytorch', the defaults)")
+    logging.warning("%s", self.warnings[-1])
+
+  def _near_chance(self) -> str:
+    first, last = self.window
+    return (f"training accuracy stayed below {100 * self.threshold:.0f}% (near "
+            f"chance) in epochs {first}-{last}")

@@ -115,6 +115,7 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
     callbacks[callbacks.index(saver):callbacks.index(saver)] = (
         common.hooks(model).extra_callbacks(context))
   _fit(model, datasets, config, callbacks, state, guard)
+  chance.judge()
   if guard.failure:
     raise UserError(
         f"training stopped: the loss became {guard.failure['loss']} at epoch "

@@ -74,16 +74,30 @@ def _chance(accuracies, classes=5, steps=2):
   watcher = callbacks.ChanceWarning(classes, steps, learning_rate=0.1)
   for epoch, accuracy in enumerate(accuracies):
     watcher.on_epoch_end(epoch, {"accuracy": accuracy})
+  watcher.judge()
   return watcher.warnings
 
 
 def test_chance_warning_for_a_run_that_does_not_recover():
   # The collapsed FM run of issue #18 (5 classes, 2 steps per epoch): below
   # 40 % for 8 epochs (16 steps).
-  warnings = _chance([0.28, 0.2, 0.29, 0.28, 0.33, 0.35, 0.31, 0.25, 0.35, 0.4])
+  warnings = _chance([0.28, 0.2, 0.29, 0.28, 0.33, 0.35, 0.31, 0.25, 0.35, 0.38])
   assert len(warnings) == 1
   assert "epochs 1-8" in warnings[0] and "learning rate 0.1" in warnings[0]
+  assert "not recovered by the last epoch (38%)" in warnings[0]
   assert "warmup_epochs" in warnings[0]
+
+
+def test_a_run_near_chance_that_recovers_ends_with_a_note_not_a_warning():
+  """Issue #28: at lr 0.1 on 500 images runs that end at 69 % were warned."""
+  watcher = callbacks.ChanceWarning(10, 8, learning_rate=0.1)
+  for epoch, accuracy in enumerate([0.12, 0.2, 0.25, 0.5, 0.69]):
+    watcher.on_epoch_end(epoch, {"accuracy": accuracy})
+  watcher.judge()
+  assert watcher.warnings == []
+  assert watcher.notes == ["training accuracy stayed below 32% (near chance) in "
+                           "epochs 1-3, then recovered (training accuracy 69% in "
+                           "the last epoch)"]
 
 
 def test_no_chance_warning_for_a_slow_but_healthy_start():
