@@ -12,12 +12,11 @@ The paper reports 78.31 +- 0.21 % (L2T-ww) and 65.18 +- 0.91 % (scratch).
 docs/reproduce.md lists the commands for every table and what still differs.
 """
 import l2t_tf
-from l2t_tf import convert
 from configs import common
 
 SMOKE = common.SMOKE
 
-AUTHORS_SOURCE = l2t_tf.asset(convert.AUTHORS_SOURCE)
+AUTHORS_SOURCE = l2t_tf.asset(l2t_tf.AUTHORS_SOURCE)
 
 
 def get_config():

@@ -8,6 +8,9 @@ ASSETS = pathlib.Path(__file__).resolve().parent / "assets"
 # Shipped files are named `assets:NAME` in configs (and the config.json a run
 # saves), so a workdir stays valid from another checkout, venv or container.
 ASSET_PREFIX = "assets:"
+# The authors' TinyImageNet ResNet-32 (third_party/alinlab_l2t_ww, MIT), made
+# by l2t_tf.convert: the paper's source for its 32x32 experiments.
+AUTHORS_SOURCE = "source_resnet32_tinyimagenet.keras"
 
 
 def asset(name: str) -> str:

@@ -34,9 +34,6 @@ from l2t_tf.models import backbones
 CIFAR = {"resnet20": 20, "resnet32": 32, "resnet56": 56}
 TORCHVISION = {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
 ARCHS = tuple(CIFAR) + tuple(TORCHVISION)
-# The authors' TinyImageNet ResNet-32 (third_party/alinlab_l2t_ww, MIT), converted
-# by this module into l2t_tf/assets: the paper's source for its 32x32 experiments.
-AUTHORS_SOURCE = "source_resnet32_tinyimagenet.keras"
 # Buffers PyTorch saves that have no Keras counterpart.
 _IGNORED = re.compile(r"(^|\.)num_batches_tracked$")
 

@@ -48,7 +48,7 @@ def _assert_matches_authors(model: keras.Model):
 
 def test_shipped_source_is_the_authors_network():
   """The packaged .keras reproduces the official PyTorch model (no torch needed)."""
-  model = keras.saving.load_model(l2t_tf.ASSETS / convert.AUTHORS_SOURCE, compile=False)
+  model = keras.saving.load_model(l2t_tf.ASSETS / l2t_tf.AUTHORS_SOURCE, compile=False)
   _assert_matches_authors(model)
 
 
