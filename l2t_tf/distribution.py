@@ -10,15 +10,26 @@ from l2t_tf.errors import UserError
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
 
 
-def resolve_jit_compile(setting) -> bool:
-  """'auto' means XLA on GPU only: on CPU it was measured ~2.7x slower (BUILD.md)."""
-  if isinstance(setting, bool):
-    return setting
+def resolve_jit_compile(setting, deterministic: bool = False) -> bool:
+  """'auto' means XLA on GPU only: on CPU it was measured ~2.7x slower (BUILD.md).
+
+  Op determinism turns XLA off (Keras does so silently): 'auto' resolves to
+  False then, and an explicit True is refused.
+  """
   if str(setting).lower() in ("true", "false"):
-    return str(setting).lower() == "true"
-  if setting != "auto":
+    setting = str(setting).lower() == "true"
+  elif setting != "auto":
     raise UserError(f"train.jit_compile must be True, False or 'auto', got "
                     f"{setting!r}", "pass --config.train.jit_compile=False")
+  if deterministic:
+    if setting is True:
+      raise UserError("train.jit_compile=True with deterministic=True: XLA has "
+                      "no deterministic mode, so Keras would run without it",
+                      "pass --config.train.jit_compile=auto (or False), or "
+                      "drop --config.deterministic")
+    return False
+  if isinstance(setting, bool):
+    return setting
   return bool(tf.config.list_physical_devices("GPU"))
 
 

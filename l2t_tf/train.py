@@ -34,6 +34,7 @@ def check_run(config, workdir: str) -> None:
   check every planned run with it before the first one trains."""
   config_checks.check(config)
   methods.check_config(config)
+  distribution.resolve_jit_compile(config.train.jit_compile, config.deterministic)
   if storage.exists(workdir) and not storage.isdir(workdir):
     raise UserError(f"--workdir {workdir} is a file", "pass a folder (new or a "
                     "run's) as --workdir")
@@ -70,7 +71,8 @@ def run(config, workdir: str) -> dict:
   if config.method == "l2tl":  # the source dataset joins the training stream
     datasets, source_classes = joint.add_source(
         datasets, config.l2tl, methods.l2tl_source_batch_size(config), config.seed)
-  jit_compile = distribution.resolve_jit_compile(config.train.jit_compile)
+  jit_compile = distribution.resolve_jit_compile(config.train.jit_compile,
+                                                 config.deterministic)
   with strategy.scope():
     model, target = methods.build_for_data(config, datasets, jit_compile,
                                            source_classes=len(source_classes))
