@@ -305,6 +305,8 @@ def hypergradient_t(trace: dict, steps_per_epoch: int = 1) -> dict:
 
 
 SIGNIFICANT_T = 3.0  # |t| a known answer needs besides its threshold
+# The strength known answer: the mean lambda must fall by this much (from 1).
+STRENGTH_FALL = 0.1
 
 
 def _scaled_epochs(trace: dict, label: str) -> dict:

@@ -15,8 +15,11 @@ A verdict is PASSED only when its threshold is met and the meta-gradient
 asked for it consistently: for "where", the decoy-minus-real gap of the
 RMS-scaled meta-gradient has t >= 3 over the epochs (analysis.decoy_gap_t);
 for "what", the per-epoch changes of the noise mass have t <= -3
-(analysis.noise_mass_trend). Also per source, how many pairs' RMS-scaled
-"where" meta-gradient is significant (|t| >= 3; analysis.scaled_hypergradient_t).
+(analysis.noise_mass_trend); for "strength" (one plain source at a beta
+that hurts, configs/known_answer_verdict.py:strength), the mean lambda falls
+by >= analysis.STRENGTH_FALL and the pairs' mean RMS-scaled t is >= 3. Also
+per source, its mean lambda and how many pairs' RMS-scaled "where"
+meta-gradient is significant (|t| >= 3; analysis.scaled_hypergradient_t).
 """
 import os
 import sys
@@ -83,14 +86,27 @@ def report(workdir: str) -> tuple[str, dict]:
                  f"p {trend['sign_p']:.3f}): {'PASSED' if passed else 'not met'}; {figure}")
   scaled = analysis.scaled_hypergradient_t(trace)
   for k in sorted({stats[label]["source_network"] for label in scaled}):
-    values = [v["t"] for label, v in scaled.items()
-              if stats[label]["source_network"] == k]
-    lines.append(f"  source {k} ({paths[k]}): {len(values)} pairs, RMS-scaled t: "
+    labels = [label for label in scaled if stats[label]["source_network"] == k]
+    values = [scaled[label]["t"] for label in labels]
+    start = sum(stats[l]["init"]["mean"] for l in labels) / len(labels)
+    end = sum(stats[l]["final"]["mean"] for l in labels) / len(labels)
+    lines.append(f"  source {k} ({paths[k]}): {len(values)} pairs, mean lambda "
+                 f"{start:.2f} -> {end:.2f}; RMS-scaled t: "
                  f"{sum(v <= -3 for v in values)} asked up (t <= -3), "
                  f"{sum(v >= 3 for v in values)} down (t >= 3), "
                  f"mean t {sum(values) / len(values):+.2f}")
+    if len(paths) == 1 and not summary:  # one plain source: the strength answer
+      verdicts["strength"] = (end - start, sum(values) / len(values),
+                              start - end >= analysis.STRENGTH_FALL
+                              and sum(values) / len(values) >= analysis.SIGNIFICANT_T)
   if len(lines) == 1:
     lines.append("  no decoy: or noisy: source in this run")
+  elif "strength" in verdicts:
+    lines.append(f"  strength (one source, beta {config['transfer']['beta']}): mean "
+                 f"lambda change {verdicts['strength'][0]:+.3f}, asked down with "
+                 f"mean t {verdicts['strength'][1]:+.2f} (needs a fall of >= "
+                 f"{analysis.STRENGTH_FALL} and t >= {analysis.SIGNIFICANT_T:.0f}): "
+                 f"{'PASSED' if verdicts['strength'][2] else 'not met'}")
   return "\n".join(lines), verdicts
 
 
@@ -102,7 +118,8 @@ def summary(verdicts: dict) -> str:
     group = parent if name.startswith("seed=") else workdir
     for answer, value in found.items():
       groups.setdefault((group, answer), []).append(value)
-  lines = ["summary (value: decoy gap for where, change of the noise mass for what)"]
+  lines = ["summary (value: decoy gap for where, change of the noise mass for "
+           "what, change of the mean lambda for strength)"]
   for (group, answer), values in sorted(groups.items()):
     lines.append(f"  {group} {answer}: PASSED in {sum(v[2] for v in values)} of "
                  f"{len(values)}; values {' '.join(f'{v[0]:+.3f}' for v in values)}; "
