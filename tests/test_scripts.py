@@ -100,3 +100,24 @@ def test_runtime_estimate_refuses_a_throughput_of_zero():
   assert result.returncode == 2
   assert cli.error_lines(result) == ["error: --tflops must be positive, got 0.0. "
                                      "Fix: pass e.g. --tflops=10.0"]
+
+
+@pytest.mark.slow
+def test_the_strength_known_answer_is_reported(tmp_path):
+  """One plain source: the report judges the mean lambda's fall (strength)."""
+  from configs import known_answer_verdict  # pylint: disable=g-import-not-at-top
+  flags = [f"--config.{field}={value}".replace(" ", "")
+           for field, value in known_answer_verdict.SMOKE.items()
+           if field not in quickstart.SMOKE]
+  workdir = tmp_path / "strength"
+  result = cli.main(*flags, "--config.grid.variants=(('learned',()),)",
+                    workdir=workdir, config=os.path.join(
+                        cli.ROOT, "configs", "known_answer_verdict.py:strength"))
+  assert result.returncode == 0, result.stderr[-3000:]
+  report = subprocess.run(
+      [sys.executable, os.path.join(cli.ROOT, "scripts", "known_answer_report.py"),
+       str(workdir / "learned" / "seed=0")], capture_output=True, text=True,
+      cwd=cli.ROOT, env=cli.env(), timeout=300)
+  assert report.returncode == 0, report.stderr[-3000:]
+  assert "strength (one source, beta 1.0): mean lambda change" in report.stdout
+  assert "needs a fall of >= 0.1 and t >= 3" in report.stdout
