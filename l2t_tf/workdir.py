@@ -218,6 +218,10 @@ def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0) -> N
                       f"(differs in {', '.join(differences[:5])})",
                       f"rerun with the same config to resume (see {path}) or "
                       "pass a new --workdir")
+  elif storage.find(workdir, "checkpoints", "ckpt-*"):
+    raise UserError(f"{workdir} holds checkpoints but no {CONFIG}, so the config "
+                    "they were trained with cannot be checked",
+                    f"put the run's {CONFIG} back, or pass a new --workdir")
 
 
 

@@ -25,6 +25,15 @@ def test_resume_with_another_config_is_refused(tmp_path):
     workdir.prepare(str(tmp_path), json.dumps({"train": {"learning_rate": 0.2}}))
 
 
+def test_checkpoints_without_their_config_are_not_resumed_blind(tmp_path):
+  """Issue #25: with config.json deleted, a resume under another config was
+  accepted and the new config.json recorded settings that never ran."""
+  (tmp_path / "checkpoints" / "ckpt-00000002").mkdir(parents=True)
+  with pytest.raises(UserError, match="checkpoints but no config.json"):
+    workdir.prepare(str(tmp_path), json.dumps({"train": {"learning_rate": 0.5}}))
+  assert not (tmp_path / workdir.CONFIG).exists()
+
+
 def test_too_little_free_space_fails_early(tmp_path, monkeypatch):
   usage = collections.namedtuple("usage", "total used free")
   monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10, 9, 2**20))
