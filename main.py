@@ -57,15 +57,17 @@ def _refuse(problem: str, fix: str):
 
 
 def _check_argv(argv) -> None:
-  """What absl would take silently: a field set twice (a tuple field appends
-  the second value to the first) and a config file without --config=."""
-  seen = set()
+  """A tuple field given twice: ml_collections appends the second value to the
+  first (a scalar field given twice takes the last, as absl flags do)."""
+  seen = {}
   for arg in argv[1:]:
-    field = arg.split("=", 1)[0]
-    if field.startswith("--config.") and "=" in arg:
-      if field in seen:
-        _refuse(f"{field} is given twice", "give each config field once")
-      seen.add(field)
+    field, equals, value = arg.partition("=")
+    if field.startswith("--config.") and equals:
+      if field in seen and any(v.lstrip()[:1] in ("(", "[")
+                               for v in (value, seen[field])):
+        _refuse(f"{field} is given twice (a tuple field would take both values)",
+                "give it once")
+      seen[field] = value
 
 
 def _parse_flags(argv):

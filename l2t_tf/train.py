@@ -18,6 +18,7 @@ from l2t_tf import checkpoints, config_checks, distribution, export, methods, st
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import joint, pipeline
 from l2t_tf.errors import UserError
+from l2t_tf.models import layers
 from l2t_tf.trainers import common
 
 
@@ -169,7 +170,7 @@ def _fit(model, datasets, config, callbacks, state: dict, guard) -> None:
 
 def _write_outputs(config, workdir, model, target, datasets, history, best,
                    seconds, context: common.RunContext, warnings) -> dict:
-  target.save(os.path.join(workdir, "model.keras"))
+  layers.with_stock_layers(target).save(os.path.join(workdir, "model.keras"))
   final = {k: v[-1] for k, v in history.items()}
   results = {
       "method": config.method,

@@ -322,7 +322,7 @@ def test_a_broken_config_file_is_one_line(tmp_path, content, message):
     (["--config=configs/quickstart.py", "--config.data.source=idx"],
      "data.source is now data.loader"),
     (["--config=configs/quickstart.py", "--config.data.classes=(5,7)",
-      "--config.data.classes=(6,8)"], "--config.data.classes is given twice"),
+      "--config.data.classes=(6,8)"], "--config.data.classes is given twice (a tuple"),
     (["configs/quickstart.py"], "pass flags, e.g. --config=configs/quickstart.py"),
 ])
 def test_a_bad_flag_is_one_line(tmp_path, args, message):

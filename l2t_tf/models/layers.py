@@ -73,6 +73,26 @@ class BatchNorm(keras.layers.BatchNormalization):
             "unbiased_moving_variance": self.unbiased_moving_variance}
 
 
+def with_stock_layers(model: keras.Model) -> keras.Model:
+  """A copy of `model` whose BatchNorm layers are Keras's own, weights included.
+
+  At inference BatchNorm computes what keras.layers.BatchNormalization does;
+  the copy is what `model.keras` holds, so plain Keras loads it in a process
+  that never imports l2t_tf.
+  """
+  if not any(isinstance(layer, BatchNorm) for layer in model._flatten_layers()):  # pylint: disable=protected-access
+    return model
+  def clone(layer):
+    if isinstance(layer, BatchNorm):
+      config = layer.get_config()
+      config.pop("unbiased_moving_variance")
+      return keras.layers.BatchNormalization.from_config(config)
+    return layer.__class__.from_config(layer.get_config())
+  copy = keras.models.clone_model(model, clone_function=clone)
+  copy.set_weights(model.get_weights())
+  return copy
+
+
 def _torch_default_bound(fan_in: int) -> float:
   """PyTorch's default Conv2d/Linear init: U(+-1/sqrt(fan_in)) for kernel and bias."""
   return 1.0 / max(1, fan_in) ** 0.5

@@ -88,3 +88,34 @@ def test_regressors_follow_the_recipe():
   assert not np.any(keras_regressors.get_layer(index=-1).bias.numpy())
   reference = methods.build_with_regressors(target, pairs, Recipe("reference"))
   assert np.any(reference.get_layer(index=-1).bias.numpy())
+
+
+def test_the_saved_target_loads_in_plain_keras_and_predicts_the_same(tmp_path):
+  """Issue #29: model.keras (layers.with_stock_layers) needs no l2t_tf import."""
+  import os  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  from l2t_tf.models import layers  # pylint: disable=g-import-not-at-top
+  keras.utils.set_random_seed(0)
+  model = backbones.BACKBONES["resnet20"](num_classes=3, input_shape=(32, 32, 3),
+                                          width=0.25)
+  for layer in model.layers:  # statistics away from their start
+    if isinstance(layer, BatchNorm):
+      layer.moving_mean.assign(np.random.rand(*layer.moving_mean.shape))
+      layer.moving_variance.assign(1 + np.random.rand(*layer.moving_variance.shape))
+  images = np.random.rand(4, 32, 32, 3).astype(np.float32)
+  np.save(tmp_path / "images.npy", images)
+  np.save(tmp_path / "expected.npy", np.asarray(model(images, training=False)))
+  layers.with_stock_layers(model).save(tmp_path / "model.keras")
+  script = (
+      "import sys, numpy as np, keras\n"
+      f"m = keras.saving.load_model({str(tmp_path / 'model.keras')!r})\n"
+      f"got = np.asarray(m(np.load({str(tmp_path / 'images.npy')!r}), training=False))\n"
+      f"want = np.load({str(tmp_path / 'expected.npy')!r})\n"
+      "assert 'l2t_tf' not in sys.modules\n"
+      "print(float(np.abs(got - want).max()))\n")
+  result = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                          text=True, timeout=300, cwd=str(tmp_path),
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert float(result.stdout.split()[-1]) < 1e-5
