@@ -201,10 +201,12 @@ BAD_INPUTS = {
                                 "finished"),
     "finished workdir": (["--config.method=scratch"], "already holds a finished run",
                          "finished"),
-    "checkpoint of another architecture": (["--config.method=scratch",
-                                            "--config.model.width=0.125"],
-                                           "another architecture",
-                                           "foreign checkpoint"),
+    # Checkpoints copied in without their config.json: refused before the
+    # restore could find another architecture (tests/test_checkpoints.py).
+    "checkpoints without their config": (["--config.method=scratch",
+                                          "--config.model.width=0.125"],
+                                         "holds checkpoints but no config.json",
+                                         "foreign checkpoint"),
     "truncated checkpoint file": (["--config.method=scratch"],
                                   "unreadable or truncated", "truncated checkpoint"),
     "resume with another config": (["--config.method=scratch",
