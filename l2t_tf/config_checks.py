@@ -178,6 +178,8 @@ def check(config) -> None:
     if (rule.choices or rule.low is not None or rule.high is not None) and \
         rule.out_of_range(value):
       wanted = rule.range_text()
+      if rule.kind == "str":  # a name: say it is unknown, list the known ones
+        raise UserError(f"unknown {name} {value!r}", f"use {wanted}")
       raise UserError(f"{name} must be {wanted}, got {value!r}",
                       f"use {wanted if rule.choices else 'a value ' + wanted} "
                       "(configs/common.py gives each field's default)")

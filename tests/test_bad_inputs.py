@@ -39,7 +39,7 @@ CASES = {
     "negative look-ahead step": ({"method": "l2t_ww", "transfer.lookahead_lr": -0.1},
                                  "lookahead_lr must be >= 0"),
     "unknown meta-objective": ({"method": "l2t_ww", "transfer.meta_objective": "x"},
-                               "meta_objective must be one of 'lookahead'"),
+                               "unknown transfer.meta_objective 'x'"),
     "alignment without a meta set": ({"method": "l2t_ww",
                                       "transfer.meta_objective": "alignment"},
                                      "needs a held-out meta set"),

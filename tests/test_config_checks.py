@@ -43,7 +43,9 @@ def test_a_wrong_type_and_an_out_of_range_value_are_refused(name):
       config_checks.check(_with(name, WRONG_TYPE[rule.kind]))
   bad = rule.example_out_of_range()
   if bad is not None:
-    with pytest.raises(UserError, match=f"{name} must be .*, got"):
+    refused = (f"unknown {name} 'not-a-choice'" if rule.kind == "str"
+               else f"{name} must be .*, got")
+    with pytest.raises(UserError, match=refused):
       config_checks.check(_with(name, bad))
 
 
