@@ -146,7 +146,7 @@ class Checkpointer:
                       "the checkpoint before it, or pass a new --workdir") from None
     saved = dict(zip(saved_names, arrays))
     names = unique_names(v.path for v in variables)
-    if len(saved) != len(arrays) or set(saved) != set(names):
+    if set(saved) != set(names):  # unique_names: one entry per array
       missing = sorted(set(names) - set(saved))
       extra = sorted(set(saved) - set(names))
       raise UserError(

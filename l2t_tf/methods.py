@@ -119,10 +119,6 @@ def check_transfer_config(config) -> None:
                       "set, but data.meta_per_class is 0",
                       "pass e.g. --config.data.meta_per_class=10 (taken from "
                       "data.val_per_class's images)")
-  if transfer.get("lookahead_lr", 0.0) < 0:
-    raise UserError(f"transfer.lookahead_lr must be >= 0, got "
-                    f"{transfer.lookahead_lr}", "use 0 (the training rate, the "
-                    "paper) or a fixed step such as the initial rate 0.1")
   if transfer.meta_every < 1:
     raise UserError(f"transfer.meta_every must be >= 1, got {transfer.meta_every}",
                     "use 1 (a meta step every batch, the paper) or k > 1")
