@@ -134,13 +134,38 @@ def _train() -> None:
     results = {config.method: train.run(config, _workdir())}
   else:
     results = train.run_comparison(config, _workdir(), config.compare)
+  results = {m: r for m, r in results.items() if r}  # the chief's only
   for method, result in results.items():
-    if result:  # workers other than the chief return nothing
-      print(f"{method:>8}: test accuracy {100 * result['test_accuracy']:.2f}% "
-            f"(best validation epoch {result['best_epoch']} of "
-            f"{result['epochs']}, {result['seconds']:.0f} s)")
-      for warning in result.get("warnings", []):
-        print(f"{method:>8}: warning: {warning}")
+    print(f"{method:>8}: test accuracy {100 * result['test_accuracy']:.2f}% "
+          f"(best validation epoch {result['best_epoch']} of {result['epochs']}; "
+          f"last epoch's weights {100 * result['final_test_accuracy']:.2f}%; "
+          f"{result['seconds']:.0f} s)")
+    for warning in result.get("warnings", []):
+      print(f"{method:>8}: warning: {warning}")
+  if len(results) > 1:
+    first, *others = results
+    for method in others:
+      gap = 100 * (results[method]["test_accuracy"] - results[first]["test_accuracy"])
+      print(f"{method} - {first}: {gap:+.2f} points (one seed: see "
+            "configs/*_table.py for seeds and paired differences)")
+  if results:
+    _where(_workdir(), results)
+
+
+def _where(workdir: str, results: dict) -> None:
+  """Where a user finds what the run wrote."""
+  import os  # pylint: disable=g-import-not-at-top
+  single = len(results) == 1
+  folders = [workdir] if single else [os.path.join(workdir, m) for m in results]
+  print(f"results: {', '.join(os.path.join(f, 'results.json') for f in folders)}")
+  plots = [os.path.join(f, "plots") for f in folders
+           if os.path.isdir(os.path.join(f, "plots"))]
+  if plots:
+    print(f"figures: {', '.join(plots)}")
+  exports = [r["export"] for r in results.values() if r.get("export")]
+  if exports:
+    print(f"export:  {', '.join(exports)}")
+  print(f"tensorboard --logdir {workdir}")
 
 
 def _export() -> None:
@@ -184,4 +209,5 @@ def main(argv):
 if __name__ == "__main__":
   from l2t_tf import console  # pylint: disable=g-import-not-at-top
   console.quiet_tensorflow()  # L2T_TF_VERBOSE=1 shows TensorFlow's start-up lines
+  console.plain_logs()
   app.run(main, flags_parser=_parse_flags)

@@ -44,7 +44,8 @@ def data_defaults() -> ml_collections.ConfigDict:
   """Where the images come from and how they are split and preprocessed."""
   data = ml_collections.ConfigDict()
   # How the images are read (l2t_tf/data/sources.py; was `data.source`):
-  # tfds | folder | lists | idx | embedded | digits | garments_digits.
+  # tfds | folder | lists | idx | embedded | digits | garments_digits |
+  # digits_scrambled.
   data.loader = "tfds"
   data.name = ""              # TFDS name
   data.path = ""              # folder root, list-file dataset root or IDX directory
@@ -108,6 +109,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.train.jit_compile = "auto"  # auto (XLA on GPU only) | true | false
   config.train.strategy = "auto"     # auto | default | mirrored | multi_worker
   config.train.verbose = 1           # Keras progress bar: 0 silent, 1 bar, 2 line
+  # The test set is evaluated once, at the end, on the best-on-validation
+  # weights and on the last ones; True also evaluates it after every epoch.
+  config.train.test_every_epoch = False
 
   config.transfer = ml_collections.ConfigDict()
   config.transfer.source_paths = ()  # .keras files of pretrained sources
@@ -149,14 +153,25 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.l2tl = ml_collections.ConfigDict()
   config.l2tl.source_data = data_defaults()  # the source dataset
   config.l2tl.source_data.val_per_class = 0
-  config.l2tl.policy = "learned"     # learned | random | uniform | finetune
+  # learned | random | uniform | fixed | finetune. fixed: lambda 1 for the
+  # classes named in `fixed_classes` (names, or prefixes such as "digit:"),
+  # 0 for the rest; the known answer's helpful-only and harmful-only rows.
+  config.l2tl.policy = "learned"
+  config.l2tl.fixed_classes = ()
   config.l2tl.actions = 11           # n: lambda(y) in {0, 0.1, ..., 1}
   config.l2tl.alpha_actions = 100    # n': alpha_s in {0, ..., alpha_max}
   config.l2tl.alpha_max = 0.5        # beta
   config.l2tl.baseline_decay = 0.05  # gamma
   config.l2tl.entropy_weight = 1e-3  # not given in the paper: ours
   config.l2tl.policy_learning_rate = 1e-4
-  config.l2tl.reward = "accuracy"    # accuracy | auc (mean one-vs-rest)
+  # accuracy | auc (mean one-vs-rest) | neg_cross_entropy (continuous).
+  config.l2tl.reward = "accuracy"
+  # How the policy's gradient is estimated (l2t_tf/trainers/l2tl.py):
+  # reinforce (the paper) | antithetic (lambda and its mirror from one state
+  # and batch, each scored after a look-ahead step) | alignment (per class
+  # <grad CE_val, grad CE_source,k>, no reward, no sampling noise).
+  config.l2tl.estimator = "reinforce"
+  config.l2tl.placebo = False        # the control: the signal's sign flipped
   config.l2tl.batch_multiplier = 5   # M_S
   config.l2tl.source_batch_size = 0  # B_S (0: train.batch_size, B_T)
   # B_P, validation images per reward; 0: the whole validation set, the same

@@ -138,26 +138,39 @@ def policy_signal(sums: dict) -> dict:
     r = float(np.clip(covariance[c] / (lam_std[c] * advantage_std), -0.999999, 0.999999))
     correlations.append(r)
     t_values.append(r * math.sqrt(n - 2) / math.sqrt(1 - r * r))
-  return {"steps": int(n), "reward_mean": float(reward), "reward_std": float(reward_std),
-          "advantage_mean": float(advantage), "advantage_std": float(advantage_std),
-          "lambda_advantage_correlation": correlations, "lambda_advantage_t": t_values,
-          "significant_classes": int(sum(abs(t) > 2 for t in t_values if t is not None))}
+  result = {"steps": int(n), "reward_mean": float(reward),
+            "reward_std": float(reward_std), "advantage_mean": float(advantage),
+            "advantage_std": float(advantage_std),
+            "lambda_advantage_correlation": correlations, "lambda_advantage_t": t_values}
+  signal_sq = np.asarray(sums.get("class_signal_sq", 0.0))
+  if np.any(signal_sq > 0):  # the alignment estimator: the t of each class's mean
+    mean, std = mean_std(sums["class_signal"], signal_sq)
+    t_values = [None if n < 3 else float(m / max(s, 1e-12) * math.sqrt(n - 1))
+                for m, s in zip(mean, std)]
+    result.update(alignment_mean=[float(m) for m in mean], alignment_t=t_values)
+  result["significant_classes"] = int(sum(abs(t) > 2 for t in t_values
+                                          if t is not None))
+  return result
 
 
-# L2TL's known answer (issue #14): of the top-10 source classes by E[lambda],
-# how many must be the related group (digits) to say the policy found them.
+# L2TL's known answer (issues #14, #26): of the top-10 source classes by
+# E[lambda], how many must be the related (helpful) group, and how far the
+# groups' pooled signal must part (a z, like the |t| >= 3 of L2T-ww's).
 L2TL_TOP = 10
 L2TL_RELATED_MIN = 6
+L2TL_Z_GAP_MIN = 3.0
 
 
 def l2tl_known_answer(trace: dict, class_names, related: str = "digit:") -> dict:
   """Verdict from a `policy_trace.json`: are the related classes ranked first?
 
   Mean E[lambda] of the related and the other classes at the start and the
-  end, the related count among the final top L2TL_TOP (passes at
-  L2TL_RELATED_MIN or more; `learned` is False where E[lambda] never moved,
-  as for the uniform and random rows, whose ranking is then only ties), the
-  epochs' significant-class counts and the groups' pooled z.
+  end, the related count among the final top L2TL_TOP, the epochs'
+  significant-class counts, the groups' mean pooled z and their gap as a z
+  ((mean_r - mean_o) / sqrt(1/n_r + 1/n_o), N(0, 1) when no class moves the
+  reward). It passes when the policy learned (E[lambda] moved), at least
+  L2TL_RELATED_MIN of the top are related, and the z gap is at least
+  L2TL_Z_GAP_MIN: the ranking and the signal behind it agree.
   """
   epochs = sorted(trace, key=int)
   start = np.asarray(trace[epochs[0]]["expected_lambda"])
@@ -167,6 +180,11 @@ def l2tl_known_answer(trace: dict, class_names, related: str = "digit:") -> dict
   count = int(is_related[top].sum())
   significant = [trace[e].get("significant_classes") for e in epochs[1:]]
   pooled = pooled_signal(trace)
+  gap = None
+  if pooled.size:
+    gap = float((pooled[is_related].mean() - pooled[~is_related].mean())
+                / math.sqrt(1 / is_related.sum() + 1 / (~is_related).sum()))
+  learned = bool(np.abs(end - start).max() > 1e-6)
   return {"related_start": float(start[is_related].mean()),
           "related_end": float(end[is_related].mean()),
           "other_start": float(start[~is_related].mean()),
@@ -175,17 +193,20 @@ def l2tl_known_answer(trace: dict, class_names, related: str = "digit:") -> dict
           "significant_classes_per_epoch": [s for s in significant if s is not None],
           "related_z": (float(pooled[is_related].mean()) if pooled.size else None),
           "other_z": (float(pooled[~is_related].mean()) if pooled.size else None),
-          "learned": bool(np.abs(end - start).max() > 1e-6),
-          "passed": count >= L2TL_RELATED_MIN}
+          "z_gap": gap, "learned": learned,
+          "passed": (learned and count >= L2TL_RELATED_MIN and gap is not None
+                     and gap >= L2TL_Z_GAP_MIN)}
 
 
 def pooled_signal(trace: dict) -> np.ndarray:
-  """Per source class, the lambda-advantage t statistics of all epochs pooled
-  into one z (Stouffer: sum / sqrt(epochs)); about N(0, 1) when lambda does
-  not move the reward. Empty when lambda never varied (uniform weights)."""
-  rows = [trace[e]["lambda_advantage_t"] for e in sorted(trace, key=int)
-          if trace[e].get("lambda_advantage_t")
-          and None not in trace[e]["lambda_advantage_t"]]
+  """Per source class, the epochs' t statistics (lambda against the advantage,
+  or the alignment estimator's mean a_k) pooled into one z (Stouffer: sum /
+  sqrt(epochs)); about N(0, 1) when the class does not move the reward.
+  Empty when lambda never varied (uniform weights)."""
+  rows = [trace[e].get("alignment_t") or trace[e]["lambda_advantage_t"]
+          for e in sorted(trace, key=int)
+          if trace[e].get("alignment_t") or trace[e].get("lambda_advantage_t")]
+  rows = [row for row in rows if None not in row]
   if not rows:
     return np.zeros(0)
   return np.asarray(rows, float).sum(0) / math.sqrt(len(rows))

@@ -1,5 +1,6 @@
 """Callbacks: test evaluation, best-on-validation, NaN guard and checkpoints."""
 import math
+import os
 
 from absl import logging
 import keras
@@ -64,19 +65,32 @@ class TestEvaluation(keras.callbacks.Callback):
 
 
 class BestOnValidation(keras.callbacks.Callback):
-  """Remembers the epoch with the best validation accuracy and its test accuracy."""
+  """Remembers the epoch with the best validation accuracy and the target's
+  weights then (`variables`, which checkpoints hold, so a resumed run keeps
+  them), for the test evaluation at the end (`restore_best`)."""
 
-  def __init__(self, best: dict | None = None):
+  def __init__(self, target: keras.Model, best: dict | None = None):
     super().__init__()
+    self.target = target
     self.best = best or {"best_epoch": 0, "val_accuracy": -1.0,
                          "test_accuracy": None}
+    self.variables = [keras.Variable(w, trainable=False, name=f"best_{i:04d}")
+                      for i, w in enumerate(target.get_weights())]
 
   def on_epoch_end(self, epoch, logs=None):
     logs = logs or {}
     if logs.get("val_accuracy", -1.0) > self.best["val_accuracy"]:
       self.best = {"best_epoch": epoch + 1,
                    "val_accuracy": float(logs["val_accuracy"]),
-                   "test_accuracy": float(logs.get("test_accuracy", float("nan")))}
+                   "test_accuracy": logs.get("test_accuracy")}
+      for kept, weight in zip(self.variables, self.target.weights):
+        kept.assign(weight)
+
+  def restore_best(self) -> None:
+    """Puts the best epoch's weights into the target (no-op before any epoch)."""
+    if self.best["best_epoch"]:
+      for kept, weight in zip(self.variables, self.target.weights):
+        weight.assign(kept)
 
 
 class Checkpointing(keras.callbacks.Callback):
@@ -124,7 +138,7 @@ class Checkpointing(keras.callbacks.Callback):
     self._save(epoch + 1, 0)
 
   def _save(self, epoch: int, step: int) -> None:
-    variables = checkpoints.training_variables(self.model)
+    variables = checkpoints.training_variables(self.model) + self.best.variables
     values = checkpoints.read_values(variables)  # on every worker, see there
     if not self.chief or not all(np.isfinite(v).all() for v in values
                                  if np.issubdtype(v.dtype, np.floating)):
@@ -165,9 +179,16 @@ class MetaSummaries(keras.callbacks.Callback):
                guard: StopOnNonFinite | None = None):
     super().__init__()
     self.dataset, self.guard, self.workdir, self.fresh = dataset, guard, workdir, fresh
-    self.writer = tf.summary.create_file_writer(log_dir)
+    self.log_dir = log_dir
+    self.writers: dict = {}  # one TensorBoard run per pair: logs/meta/<pair>
     self.start: dict | None = None
     self.trace: dict = {}
+
+  def _writer(self, label: str):
+    if label not in self.writers:
+      self.writers[label] = tf.summary.create_file_writer(
+          os.path.join(self.log_dir, label))
+    return self.writers[label]
 
   def on_train_begin(self, logs=None):
     self.trace = workdir_lib.read_json(self.workdir, workdir_lib.META_TRACE) or {}
@@ -185,24 +206,27 @@ class MetaSummaries(keras.callbacks.Callback):
       return
     lambdas, weights = analysis.meta_outputs(self.model, self.dataset)
     entry = dict(per_pair, steps=(self.params or {}).get("steps"))
-    with self.writer.as_default(step=epoch):
-      for name, value in per_pair.items():
-        tf.summary.scalar(name, value)
-      for p, pair in enumerate(self.model.pairs):
-        mean, entropy = float(lambdas[:, p].mean()), float(
-            analysis.entropy(weights[p]).mean())
-        tf.summary.histogram(f"lambda/{pair.label}", lambdas[:, p])
-        tf.summary.scalar(f"lambda_mean/{pair.label}", mean)
-        tf.summary.scalar(f"channel_weight_entropy/{pair.label}", entropy)
-        tf.summary.scalar(f"entropy_gap/{pair.label}",
-                          math.log(weights[p].shape[-1]) - entropy)
-        entry[f"lambda_mean/{pair.label}"] = mean
-        entry[f"channel_weights/{pair.label}"] = np.round(
-            weights[p].mean(0), 6).tolist()  # over the validation images
+    for p, pair in enumerate(self.model.pairs):
+      mean, entropy = float(lambdas[:, p].mean()), float(
+          analysis.entropy(weights[p]).mean())
+      entry[f"lambda_mean/{pair.label}"] = mean
+      entry[f"channel_weights/{pair.label}"] = np.round(
+          weights[p].mean(0), 6).tolist()  # over the validation images
+      # Each pair is a TensorBoard run with the same tags, so that each
+      # quantity is one chart with a line per pair.
+      with self._writer(pair.label).as_default(step=epoch):
+        for name, value in per_pair.items():
+          quantity, _, label = name.partition("/")
+          if label == pair.label:
+            tf.summary.scalar(quantity, value)
+        tf.summary.histogram("lambda", lambdas[:, p])
+        tf.summary.scalar("lambda_mean", mean)
+        tf.summary.scalar("channel_weight_entropy", entropy)
+        tf.summary.scalar("entropy_gap", math.log(weights[p].shape[-1]) - entropy)
         if self.start and pair.label in self.start:
-          tf.summary.scalar(f"lambda_change/{pair.label}",
-                            mean - self.start[pair.label]["mean"])
-    self.writer.flush()
+          tf.summary.scalar("lambda_change", mean - self.start[pair.label]["mean"])
+    for writer in self.writers.values():
+      writer.flush()
     self.trace = _with_epoch(self.trace, epoch, entry)
     workdir_lib.write_json(self.workdir, workdir_lib.META_TRACE, self.trace)
 

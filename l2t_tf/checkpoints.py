@@ -126,10 +126,14 @@ class Checkpointer:
       if name != newest:
         storage.rmtree(os.path.join(self.directory, name))
 
-  def restore(self, variables, path: str) -> dict:
+  def restore(self, variables, path: str, optional=(), extra_ok: bool = False) -> dict:
     """Assigns the checkpoint at `path` to `variables` by name; returns its state.
 
     All or nothing: names and shapes are checked before the first assignment.
+    `optional`: variables a checkpoint of an older version may lack, as a
+    group; they are left as they are then, and the state's
+    "optional_restored" says which happened. `extra_ok`: the checkpoint may
+    hold more than `variables` (a reader that needs only some of them).
     """
     fix = ("resume with the config that wrote it (see WORKDIR/config.json) or "
            "pass a new --workdir")
@@ -145,8 +149,12 @@ class Checkpointer:
                       f"({type(e).__name__})", f"delete {path} to fall back to "
                       "the checkpoint before it, or pass a new --workdir") from None
     saved = dict(zip(saved_names, arrays))
+    optional_names = unique_names(v.path for v in optional)
+    state["optional_restored"] = bool(optional) and set(optional_names) <= set(saved)
+    if optional and state["optional_restored"]:
+      variables = list(variables) + list(optional)
     names = unique_names(v.path for v in variables)
-    if set(saved) != set(names):  # unique_names: one entry per array
+    if set(saved) != set(names) and not (extra_ok and set(names) <= set(saved)):
       missing = sorted(set(names) - set(saved))
       extra = sorted(set(saved) - set(names))
       raise UserError(

@@ -46,6 +46,24 @@ def quiet_tensorflow() -> None:
   absl_logging.get_absl_handler().addFilter(_FrameworkInfo())
 
 
+class _Plain(logging.Formatter):
+  """Info lines as they are; warnings and worse named so (no absl prefix of
+  date, thread id and source line, which L2T_TF_VERBOSE=1 brings back)."""
+
+  def format(self, record: logging.LogRecord) -> str:
+    message = record.getMessage()
+    if record.levelno >= logging.WARNING:
+      return f"{record.levelname.lower()}: {message}"
+    return message
+
+
+def plain_logs() -> None:
+  """Our log lines without absl's prefix (unless L2T_TF_VERBOSE is set)."""
+  if os.environ.get(VERBOSE_ENV, "") not in ("", "0"):
+    return
+  absl_logging.get_absl_handler().setFormatter(_Plain())
+
+
 class _FrameworkInfo(logging.Filter):
   """Drops records below WARNING that come from TensorFlow's, TFDS's or Keras's files."""
   FRAMEWORKS = (f"{os.sep}tensorflow{os.sep}", f"{os.sep}keras{os.sep}",

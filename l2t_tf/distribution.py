@@ -89,6 +89,19 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
               and "chief" not in resolver.cluster_spec().as_dict()))
 
 
+def describe_devices(strategy: tf.distribute.Strategy) -> str:
+  """The devices a run trains on, for its first lines: 'CPU:0 (2 CPU cores)'."""
+  gpus = tf.config.list_physical_devices("GPU")
+  try:
+    devices = [d.split("device:")[-1] for d in strategy.extended.worker_devices]
+  except RuntimeError:  # the default strategy: TensorFlow's own placement
+    devices = ["GPU:0" if gpus else "CPU:0"]
+  names = [tf.config.experimental.get_device_details(g).get("device_name", "GPU")
+           for g in gpus]
+  return (f"{', '.join(devices)} ({', '.join(names) if names else 'no GPU'}; "
+          f"{os.cpu_count()} CPU cores)")
+
+
 def log_dir(workdir: str, chief: bool) -> str:
   """TensorBoard folder: the workdir's for the chief, a throwaway one otherwise."""
   return os.path.join(workdir, "logs") if chief else tempfile.mkdtemp()

@@ -11,13 +11,20 @@ Signatures:
   serving_default     images: uint8 [batch, height, width, 1|3|4], any size.
                       The evaluation preprocessing (channel conversion,
                       resize/crop, normalisation) runs inside the graph.
+  serve_encoded       image_bytes: string [batch], each a JPEG, PNG, GIF or
+                      BMP file's bytes (base64 over REST: {"b64": ...}); the
+                      images of a request may differ in size and channels.
   serve_preprocessed  inputs: float32 [batch, size, size, channels], already
                       preprocessed as in training.
-Both return probabilities, top_classes (int64, best first), top_probabilities
+All return probabilities, top_classes (int64, best first), top_probabilities
 and top_class_names, so the class names travel with the model.
+`assets.extra/tf_serving_warmup_requests` holds one request per image
+signature, which TF Serving replays when it loads the version (written when
+tensorflow-serving-api is installed: the `[serving]` extra).
 """
 import os
 
+from absl import logging
 import keras
 import tensorflow as tf
 
@@ -87,11 +94,63 @@ def serving_archive(target: keras.Model, class_names, data_config
         fn_output_signature=tf.TensorSpec([size, size, channels], tf.float32))
     return outputs(target(inputs, training=False))
 
+  def one_encoded(image_bytes):
+    image = tf.io.decode_image(image_bytes, expand_animations=False)
+    image = _match_channels(image[None], channels)[0]
+    return preprocess.eval_image(image, mode, size, channels)
+
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
+  def serve_encoded(image_bytes):
+    with tf.control_dependencies([tf.debugging.assert_positive(
+        tf.shape(image_bytes)[0], message="image_bytes: the batch is empty; "
+        "send at least one image")]):
+      image_bytes = tf.identity(image_bytes)
+    inputs = tf.map_fn(one_encoded, image_bytes, fn_output_signature=tf.TensorSpec(
+        [size, size, channels], tf.float32))
+    return outputs(target(inputs, training=False))
+
   archive = keras.export.ExportArchive()
   archive.track(target)
   archive.add_endpoint("serving_default", serve_images)
+  archive.add_endpoint(ENCODED_SIGNATURE, serve_encoded)
   archive.add_endpoint("serve_preprocessed", serve_preprocessed)
   return archive
+
+
+ENCODED_SIGNATURE = "serve_encoded"
+WARMUP = os.path.join("assets.extra", "tf_serving_warmup_requests")
+
+
+def warmup_requests(size: int, channels: int) -> list | None:
+  """PredictRequests TF Serving replays on load (a mid-grey image to each
+  image signature), or None without tensorflow-serving-api."""
+  try:
+    from tensorflow_serving.apis import predict_pb2  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return None
+  image = tf.fill([size, size, channels], tf.constant(128, tf.uint8))
+  pixels = predict_pb2.PredictRequest()
+  pixels.model_spec.signature_name = "serving_default"
+  pixels.inputs["images"].CopyFrom(tf.make_tensor_proto(image[None].numpy()))
+  encoded = predict_pb2.PredictRequest()
+  encoded.model_spec.signature_name = ENCODED_SIGNATURE
+  encoded.inputs["image_bytes"].CopyFrom(tf.make_tensor_proto(
+      [tf.io.encode_png(image).numpy()]))
+  return [pixels, encoded]
+
+
+def _write_warmup(folder: str, size: int, channels: int) -> None:
+  requests = warmup_requests(size, channels)
+  if requests is None:
+    logging.info("no TF Serving warm-up requests: tensorflow-serving-api is "
+                 "not installed (pip install -e \".[serving]\")")
+    return
+  from tensorflow_serving.apis import prediction_log_pb2  # pylint: disable=g-import-not-at-top
+  with tf.io.TFRecordWriter(os.path.join(folder, WARMUP)) as writer:
+    for request in requests:
+      writer.write(prediction_log_pb2.PredictionLog(
+          predict_log=prediction_log_pb2.PredictLog(request=request)
+      ).SerializeToString())
 
 
 def _versions(model_dir: str) -> list[int]:
@@ -146,26 +205,39 @@ def export_target(target: keras.Model, class_names, data_config, base: str,
     with open(os.path.join(folder, "assets.extra", "class_names.txt"), "w",
               encoding="utf-8") as f:
       f.write("\n".join(str(n) for n in class_names) + "\n")
+    _write_warmup(folder, data_config.image_size, data_config.channels)
 
   try:
     storage.publish_folder(final, fill, last=("saved_model.pb",))
   except FileExistsError:  # another process took this version meanwhile
-    raise UserError(f"export version {final} appeared while exporting",
+    raise UserError(f"export version {final} appeared while exporting (another "
+                    "export into the same folder)",
                     "rerun the export; it picks the next free version") from None
   return final
 
 
 def export_workdir(workdir: str, base: str = "", model_name: str = "",
                    version: int = 0) -> str:
-  """Exports the finished run in `workdir` (its model.keras, config and classes)."""
+  """Exports the finished run in `workdir` (its model.keras, config and classes).
+
+  It holds the workdir's lock, so a second export of the same run waits its
+  turn (one line), and removes what a killed export or run left there."""
+  with workdir_lib.lock(workdir):
+    for path in workdir_lib.remove_leftovers(workdir):
+      logging.info("removed %s, left by an interrupted write", path)
+    return _export_finished(workdir, base, model_name, version)
+
+
+def _export_finished(workdir: str, base: str, model_name: str, version: int) -> str:
   paths = {name: os.path.join(workdir, name) for name in
            ("model.keras", workdir_lib.CONFIG, workdir_lib.RESULTS)}
   for name, path in paths.items():
     if not storage.exists(path):
       raise UserError(f"{workdir} has no {name}, so it holds no finished run",
                       "pass the --workdir of a run that finished training")
-  config = workdir_lib.read_json(workdir, workdir_lib.CONFIG)
-  class_names = workdir_lib.read_json(workdir, workdir_lib.RESULTS)["class_names"]
+  config = workdir_lib.require(workdir, workdir_lib.CONFIG, ("data", "export"))
+  class_names = workdir_lib.require(workdir, workdir_lib.RESULTS,
+                                    ("class_names",))["class_names"]
   try:
     target = keras.saving.load_model(paths["model.keras"], compile=False)
   except Exception as e:  # truncated zip, unknown layer ...

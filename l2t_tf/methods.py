@@ -38,17 +38,28 @@ KNOWN_ANSWER = {known_answer.DECOY: known_answer.decoy,
                 known_answer.NOISY: known_answer.noisy}
 
 
-def load_source(path: str, calibration_images=None) -> keras.Model:
+def load_source(path: str, calibration_images=None, input_shape=None) -> keras.Model:
   """A pretrained source network saved as a `.keras` file by this project
   (trained by it, or converted from PyTorch by `l2t_tf.convert`).
 
   `decoy:PATH` and `noisy:PATH` are known-answer sources built from PATH
   (see models/known_answer.py); `calibration_images` (target images) give
-  their random parts a trained network's scale.
+  their random parts a trained network's scale. `input_shape`: what the
+  target data gives, which the source must take.
   """
+  source = _load_source(path, calibration_images)
+  if input_shape is not None and tuple(source.input_shape[1:]) != tuple(input_shape):
+    raise UserError(f"source {path} takes inputs {tuple(source.input_shape[1:])} "
+                    f"but the data gives {tuple(input_shape)}",
+                    "set data.image_size/data.channels (and l2tl.source_data's) "
+                    "to the source's input")
+  return source
+
+
+def _load_source(path: str, calibration_images=None) -> keras.Model:
   for prefix, build in KNOWN_ANSWER.items():
     if path.startswith(prefix):
-      return build(load_source(path[len(prefix):]), calibration_images)
+      return build(_load_source(path[len(prefix):]), calibration_images)
   path = l2t_tf.resolve_asset(path)
   if not path:
     raise UserError("this method needs a source network but transfer.source_paths "
@@ -135,13 +146,8 @@ def build_transfer(config, target: keras.Model, calibration_images=None,
   if transfer.get("freeze_meta", False):
     objective = "lookahead"  # no meta step: the estimator is never called
   paths = list(transfer.source_paths) or [""]
-  sources = [load_source(path, calibration_images) for path in paths]
-  target_shape = tuple(target.input_shape[1:])
-  for path, source in zip(paths, sources):
-    if tuple(source.input_shape[1:]) != target_shape:
-      raise UserError(f"source {path} takes inputs {source.input_shape[1:]} but "
-                      f"the target takes {target_shape}",
-                      "set data.image_size/data.channels to the source's input")
+  sources = [load_source(path, calibration_images, target.input_shape[1:])
+             for path in paths]
   source_points = [p for k, s in enumerate(sources) for p in _points(s, k)]
   target_points = _points(target, -1)
   pairs = pairs_lib.build_pairs(transfer.matching, source_points, target_points,
@@ -174,10 +180,10 @@ def build_transfer(config, target: keras.Model, calibration_images=None,
                          lookahead_lr=transfer.get("lookahead_lr", 0.0))
 
 
-def build_finetune(config, num_classes: int) -> keras.Model:
+def build_finetune(config, num_classes: int, input_shape) -> keras.Model:
   """The source network (its architecture and weights) with a new classifier."""
   paths = list(config.transfer.source_paths) or [""]
-  return _new_classifier(load_source(paths[0]), num_classes)
+  return _new_classifier(load_source(paths[0], input_shape=input_shape), num_classes)
 
 
 def _new_classifier(source: keras.Model, num_classes: int,
@@ -194,11 +200,7 @@ def build_handcrafted(config, target: keras.Model) -> HandCrafted:
   if len(paths) > 1:
     raise UserError(f"{config.method} uses one source, got {len(paths)}",
                     "pass one path in transfer.source_paths")
-  source = load_source(paths[0])
-  if tuple(source.input_shape[1:]) != tuple(target.input_shape[1:]):
-    raise UserError(f"source {paths[0]} takes inputs {source.input_shape[1:]} but "
-                    f"the target takes {target.input_shape[1:]}",
-                    "set data.image_size/data.channels to the source's input")
+  source = load_source(paths[0], input_shape=target.input_shape[1:])
   weights = {field[:-len("_weight")]: transfer[field]
              for field in HANDCRAFTED[config.method]}
   if "kd" in weights and source.output_shape[-1] != target.output_shape[-1]:
@@ -224,7 +226,7 @@ def l2tl_source_batch_size(config) -> int:
 
 
 def build_l2tl(config, num_classes: int, input_shape,
-               source_classes: int) -> JointTransfer:
+               source_classes) -> JointTransfer:
   """The JointTransfer trainer: a target g + h_T plus a source head h_S on g.
 
   With `transfer.source_paths`, g and h_S start from that pretrained source
@@ -233,6 +235,16 @@ def build_l2tl(config, num_classes: int, input_shape,
   classifier as h_S the same way.
   """
   l2tl = config.l2tl
+  class_names = tuple(source_classes)
+  fixed_weights = None
+  if l2tl.policy == "fixed":
+    fixed_weights = policy_lib.fixed_class_weights(class_names, l2tl.fixed_classes)
+    if not any(fixed_weights):
+      raise UserError(f"l2tl.policy='fixed' keeps no source class: "
+                      f"l2tl.fixed_classes={tuple(l2tl.fixed_classes)} names none of "
+                      f"{list(class_names[:5])}{' ...' if len(class_names) > 5 else ''}",
+                      "name source classes, or prefixes ending in ':' such as "
+                      "--config.l2tl.fixed_classes='(\"digit:\",)'")
   if l2tl.policy not in POLICIES:
     raise UserError(f"unknown l2tl.policy '{l2tl.policy}'", f"use one of {POLICIES}")
   if l2tl.batch_norm not in BATCH_NORMS:
@@ -254,15 +266,10 @@ def build_l2tl(config, num_classes: int, input_shape,
   head = None
   if config.transfer.source_paths:
     path = config.transfer.source_paths[0]
-    source = load_source(path)
-    if tuple(source.input_shape[1:]) != tuple(input_shape):
-      raise UserError(f"source {path} takes inputs {source.input_shape[1:]} but "
-                      f"the data gives {tuple(input_shape)}",
-                      "set data.image_size/channels (and l2tl.source_data's) to "
-                      "the source's input")
+    source = load_source(path, input_shape=input_shape)
     # Its own name: the source's classifier may join the model as h_S.
     target = _new_classifier(source, num_classes, name="target_logits")
-    if source.output_shape[-1] == source_classes:
+    if source.output_shape[-1] == len(class_names):
       head = source.layers[-1]
   else:
     target = backbones.build_backbone(config.model, num_classes, input_shape)
@@ -271,21 +278,23 @@ def build_l2tl(config, num_classes: int, input_shape,
       # A pretrained application's own classifier is h_S when the source data
       # is what it was trained on (ImageNet's 1,000 classes, in TFDS's order).
       classifier = backbones.pretrained_classifier(application, config.model.weights)
-      if classifier.units == source_classes:
+      if classifier.units == len(class_names):
         head = classifier
   features = target.layers[-1].input  # what the target's classifier sees
-  source_logits = (head or keras.layers.Dense(source_classes, name="source_logits"))(
+  source_logits = (head or keras.layers.Dense(len(class_names), name="source_logits"))(
       features)
   joint = keras.Model(target.input, [target.output, source_logits], name="joint")
   class_policy = policy_lib.ClassWeightPolicy(
-      source_classes, l2tl.actions, l2tl.alpha_actions, l2tl.alpha_max,
+      len(class_names), l2tl.actions, l2tl.alpha_actions, l2tl.alpha_max,
       name="policy")
   return JointTransfer(
       target, joint, class_policy, mode=l2tl.policy,
       source_batch_size=l2tl_source_batch_size(config),
       reward=l2tl.reward, baseline_decay=l2tl.baseline_decay,
       entropy_weight=l2tl.entropy_weight, pretrain_steps=l2tl.pretrain_steps,
-      seed=config.seed, batch_norm=l2tl.batch_norm)
+      seed=config.seed, batch_norm=l2tl.batch_norm, estimator=l2tl.estimator,
+      fixed_weights=fixed_weights, lookahead_lr=config.train.learning_rate,
+      placebo=l2tl.placebo)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -296,7 +305,7 @@ class Request:
   input_shape: tuple
   steps_per_epoch: int
   jit_compile: bool = False
-  source_classes: int = 0        # l2tl: the source dataset's classes
+  source_classes: tuple = ()     # l2tl: the source dataset's class names
   calibration_images: Any = None  # target images, for known-answer sources
   meta_set: Any = None           # (images, labels) held out for L2T-ww's meta step
 
@@ -307,7 +316,8 @@ class Request:
 def _build_plain(request: Request) -> tuple[keras.Model, keras.Model]:
   """scratch and finetune: the target alone with Keras's own train_step."""
   config = request.config
-  target = (build_finetune(config, request.num_classes) if config.method == "finetune"
+  target = (build_finetune(config, request.num_classes, request.input_shape)
+            if config.method == "finetune"
             else backbones.build_backbone(config.model, request.num_classes,
                                           request.input_shape))
   optimizer = request.optimizer()
@@ -372,15 +382,37 @@ def check_config(config) -> None:
                     f"use one of {sorted(REGISTRY)}")
   if config.method in METHODS:
     check_transfer_config(config)
+  known = [p for p in config.transfer.source_paths if p.startswith(tuple(KNOWN_ANSWER))]
+  if known and config.method not in METHODS:
+    raise UserError(f"{known[0]} is a known-answer source (feature maps for "
+                    f"matching, no classifier), which {config.method} cannot use",
+                    f"use it with {', '.join(METHODS)}, or pass the plain "
+                    f"source {known[0].split(':', 1)[1]}")
+  if config.method == "l2tl":
+    check_l2tl_config(config.l2tl)
+
+
+def check_l2tl_config(l2tl) -> None:
+  """L2TL's fields that only make sense together."""
+  if l2tl.placebo and l2tl.policy != "learned":
+    raise UserError(f"l2tl.placebo flips the learned policy's signal, but "
+                    f"l2tl.policy is '{l2tl.policy}'",
+                    "add --config.l2tl.policy=learned, or drop the placebo")
+  if (l2tl.policy == "fixed") != bool(l2tl.fixed_classes):
+    raise UserError(
+        f"l2tl.policy='{l2tl.policy}' with l2tl.fixed_classes="
+        f"{tuple(l2tl.fixed_classes)}: the classes kept go with policy 'fixed', "
+        "and only with it", "pass both, e.g. --config.l2tl.policy=fixed "
+        "--config.l2tl.fixed_classes='(\"digit:\",)', or neither")
 
 
 def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
-                jit_compile: bool, source_classes: int = 0,
+                jit_compile: bool, source_classes=(),
                 calibration_images=None,
                 meta_set=None) -> tuple[keras.Model, keras.Model]:
   """(trainer to `fit`, target network to save and export), compiled.
 
-  `source_classes`: for l2tl, the classes of the source dataset.
+  `source_classes`: for l2tl, the names of the source dataset's classes.
   `calibration_images`: target training images, for known-answer sources.
   `meta_set`: (images, labels), data.meta_per_class's held-out images.
   """
@@ -390,11 +422,11 @@ def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
   with naming.fresh_names():  # checkpoints restore by variable path
     return REGISTRY[config.method](Request(
         config, num_classes, tuple(input_shape), steps_per_epoch, jit_compile,
-        source_classes, calibration_images, meta_set))
+        tuple(source_classes), calibration_images, meta_set))
 
 
 def build_for_data(config, datasets, jit_compile: bool,
-                   source_classes: int = 0) -> tuple[keras.Model, keras.Model]:
+                   source_classes=()) -> tuple[keras.Model, keras.Model]:
   """`build_model` with what the data decides: the input shape and classes,
   target images to calibrate known-answer sources, and the held-out meta set."""
   calibration = None

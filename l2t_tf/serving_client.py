@@ -4,10 +4,12 @@
       --model=target                          # gRPC PredictRequest per image
   python -m l2t_tf.serving_client --images=DIR --rest   # print REST bodies
 
-Images are sent as decoded uint8 pixels at their own size: the export's
-`serving_default` signature does the resizing and normalisation itself.
+Images are sent as their files' bytes to the export's `serve_encoded`
+signature, which decodes, resizes and normalises them itself (REST: base64,
+{"b64": ...}); `--pixels` sends decoded uint8 pixels to `serving_default`.
 Needs `pip install -e ".[serving]"` (tensorflow-serving-api) for gRPC.
 """
+import base64
 import json
 import os
 import sys
@@ -27,7 +29,11 @@ from l2t_tf.errors import UserError  # pylint: disable=g-import-not-at-top,wrong
 _IMAGES = flags.DEFINE_string("images", None, "Folder of PNG/JPEG/BMP/GIF images.")
 _SERVER = flags.DEFINE_string("server", "localhost:8500", "TF Serving gRPC address.")
 _MODEL = flags.DEFINE_string("model", "target", "Model name in TF Serving.")
-_SIGNATURE = flags.DEFINE_string("signature", "serving_default", "Signature name.")
+_PIXELS = flags.DEFINE_bool("pixels", False, "Send decoded uint8 pixels to "
+                            "serving_default instead of the files' bytes to "
+                            "serve_encoded.")
+_SIGNATURE = flags.DEFINE_string("signature", "", "Signature name (default: "
+                                 "serve_encoded, or serving_default with --pixels).")
 _REST = flags.DEFINE_bool("rest", False, "Print REST request bodies instead of "
                           "calling the server over gRPC.")
 _TIMEOUT = flags.DEFINE_float("timeout", 10.0, "gRPC deadline in seconds.")
@@ -35,8 +41,10 @@ _TIMEOUT = flags.DEFINE_float("timeout", 10.0, "gRPC deadline in seconds.")
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
-def read_images(folder: str) -> dict[str, np.ndarray]:
-  """{file name: uint8 [h, w, c]} for every image in `folder`, sorted by name."""
+def read_images(folder: str) -> dict[str, tuple[bytes, np.ndarray]]:
+  """{file name: (its bytes, uint8 [h, w, c])} for every image in `folder`,
+  sorted by name; each is decoded here, so a corrupt file is named before
+  any request is sent."""
   if not storage.isdir(folder):
     raise ValueError(f"image folder {folder} does not exist")
   names = sorted(n for n in storage.listdir(folder) if n.lower().endswith(EXTENSIONS))
@@ -44,29 +52,43 @@ def read_images(folder: str) -> dict[str, np.ndarray]:
     raise ValueError(f"no {'/'.join(EXTENSIONS)} images in {folder}")
   images = {}
   for name in names:
+    path = os.path.join(folder, name)
+    if storage.isdir(path):  # a folder named like an image: not one
+      continue
     try:
-      images[name] = tf.io.decode_image(tf.io.read_file(os.path.join(folder, name)),
-                                        expand_animations=False).numpy()
+      data = tf.io.read_file(path)
+      images[name] = (data.numpy(), tf.io.decode_image(
+          data, expand_animations=False).numpy())
     except tf.errors.InvalidArgumentError:
-      raise ValueError(f"{os.path.join(folder, name)} is not a readable image "
-                       "(corrupt or truncated)") from None
+      raise ValueError(f"{path} is not a readable image (corrupt or "
+                       "truncated)") from None
+    except tf.errors.NotFoundError:
+      raise ValueError(f"{path} cannot be opened (a broken link?)") from None
+  if not images:
+    raise ValueError(f"no {'/'.join(EXTENSIONS)} image files in {folder}")
   return images
 
 
-def predict_request(image: np.ndarray, model: str, signature: str):
-  """A tensorflow-serving-api PredictRequest for one image (batch of one)."""
+def predict_request(image: bytes | np.ndarray, model: str, signature: str):
+  """A tensorflow-serving-api PredictRequest for one image (batch of one):
+  encoded bytes go to `image_bytes`, uint8 pixels to `images`."""
   from tensorflow_serving.apis import predict_pb2  # pylint: disable=g-import-not-at-top
   request = predict_pb2.PredictRequest()
   request.model_spec.name = model
   request.model_spec.signature_name = signature
-  request.inputs["images"].CopyFrom(tf.make_tensor_proto(image[None], tf.uint8))
+  if isinstance(image, bytes):
+    request.inputs["image_bytes"].CopyFrom(tf.make_tensor_proto([image]))
+  else:
+    request.inputs["images"].CopyFrom(tf.make_tensor_proto(image[None], tf.uint8))
   return request
 
 
-def rest_body(image: np.ndarray, signature: str) -> str:
-  """The JSON body for POST /v1/models/<model>:predict."""
-  return json.dumps({"signature_name": signature,
-                     "instances": image[None].tolist()})
+def rest_body(image: bytes | np.ndarray, signature: str) -> str:
+  """The JSON body for POST /v1/models/<model>:predict: encoded bytes as
+  base64 ({"b64": ...}), uint8 pixels as a nested list."""
+  instance = ({"b64": base64.b64encode(image).decode("ascii")}
+              if isinstance(image, bytes) else image.tolist())
+  return json.dumps({"signature_name": signature, "instances": [instance]})
 
 
 def _predict_grpc(requests):
@@ -99,11 +121,23 @@ def main(argv):
   except UserError as e:  # a filesystem that cannot be reached
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
+  signature = _SIGNATURE.value or ("serving_default" if _PIXELS.value
+                                    else "serve_encoded")
+  images = {name: pixels if _PIXELS.value else data
+            for name, (data, pixels) in images.items()}
   if _REST.value:
     for image in images.values():
-      print(rest_body(image, _SIGNATURE.value))
+      print(rest_body(image, signature))
     return
-  _predict_grpc({name: predict_request(image, _MODEL.value, _SIGNATURE.value)
+  try:
+    import grpc  # pylint: disable=g-import-not-at-top,unused-import
+    from tensorflow_serving.apis import predict_pb2  # pylint: disable=g-import-not-at-top,unused-import
+  except ImportError:
+    print("error: the gRPC client needs tensorflow-serving-api, which is not "
+          "installed. Fix: pip install -e \".[serving]\", or pass --rest to print "
+          "REST request bodies instead", file=sys.stderr)
+    sys.exit(2)
+  _predict_grpc({name: predict_request(image, _MODEL.value, signature)
                  for name, image in images.items()})
 
 

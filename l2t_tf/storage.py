@@ -14,6 +14,7 @@ are crash-safe on both kinds:
   a pointer written after it (a checkpoint's LATEST) or through its last
   file (a SavedModel's saved_model.pb) never sees half of one.
 """
+import errno
 import fnmatch
 import functools
 import os
@@ -79,6 +80,11 @@ def makedirs(path: str) -> None:
 def listdir(path: str) -> list[str]:
   """Names in folder `path` (object stores mark folders with a trailing /)."""
   return [name.rstrip("/") for name in gfile.listdir(path)]
+
+
+def walk(root: str):
+  """(folder, sub-folders, files) under `root`, as os.walk gives them."""
+  return gfile.walk(root)
 
 
 def find(root: str, *patterns: str) -> list[str]:
@@ -205,6 +211,11 @@ def publish_folder(final: str, fill: Callable[[str], None],
         gfile.copy(os.path.join(staging, name), target, overwrite=True)
     if local:
       _usual_mode(staging, 0o777)  # TF Serving may run as another user
-      os.replace(staging, final)
+      try:
+        os.replace(staging, final)
+      except OSError as e:  # another process published `final` meanwhile
+        if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
+          raise FileExistsError(final) from None
+        raise
   finally:
     shutil.rmtree(staging, ignore_errors=True)

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from l2t_tf import callbacks as callbacks_lib
 from l2t_tf import checkpoints, config_checks, distribution, export, methods, storage
+from l2t_tf import summaries
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import joint, pipeline
 from l2t_tf.errors import UserError
@@ -36,6 +37,11 @@ def check_run(config, workdir: str) -> None:
   config_checks.check(config)
   methods.check_config(config)
   distribution.resolve_jit_compile(config.train.jit_compile, config.deterministic)
+  if config.model.get("weights") and not config.model.name.startswith("keras:"):
+    raise UserError(f"model.weights='{config.model.weights}' is for Keras "
+                    f"applications, but model.name is '{config.model.name}', "
+                    "which starts from random weights", "drop model.weights, or "
+                    "use e.g. --config.model.name=keras:ResNet50")
   if storage.exists(workdir) and not storage.isdir(workdir):
     raise UserError(f"--workdir {workdir} is a file", "pass a folder (new or a "
                     "run's) as --workdir")
@@ -76,7 +82,7 @@ def run(config, workdir: str) -> dict:
                                                  config.deterministic)
   with strategy.scope():
     model, target = methods.build_for_data(config, datasets, jit_compile,
-                                           source_classes=len(source_classes))
+                                           source_classes=source_classes)
   distribution.adapt_to_multi_worker(model, strategy)
   variables = checkpoints.training_variables(model)
   state_bytes = sum(int(np.prod(v.shape)) * 4 for v in variables)
@@ -96,27 +102,34 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
   """Restores, fits and writes the outputs of a prepared (and locked) run."""
   steps = datasets.steps_per_epoch
   checkpointer = checkpoints.Checkpointer(workdir, config.checkpoint.keep)
-  state, metric_values = _restore(model, variables, checkpointer)
+  best = callbacks_lib.BestOnValidation(target)
+  state, metric_values = _restore(model, variables, checkpointer, best)
   if chief:
     workdir_lib.record_config(workdir, config.to_json_best_effort())
+  logging.info("device: %s", distribution.describe_devices(strategy))
   logging.info("method=%s data=%s jit_compile=%s replicas=%d", config.method,
                datasets.sizes, jit_compile, strategy.num_replicas_in_sync)
 
   guard = callbacks_lib.StopOnNonFinite()
-  best = callbacks_lib.BestOnValidation(state.get("best"))
   saver = callbacks_lib.Checkpointing(
       checkpointer, steps, config.checkpoint.every_steps, best, guard, state,
       metric_values, chief)
   log_dir = distribution.log_dir(workdir, chief)
+  if chief:
+    summaries.write_config(log_dir, config.to_json_best_effort())
   chance = callbacks_lib.ChanceWarning(datasets.num_classes, steps,
                                        config.train.learning_rate)
-  callbacks = [guard, callbacks_lib.TestEvaluation(datasets.test, guard), best,
-               chance, saver, keras.callbacks.TensorBoard(log_dir)]
+  callbacks = [guard, best, chance, saver, keras.callbacks.TensorBoard(log_dir)]
+  if config.train.test_every_epoch:  # before the tracker and TensorBoard
+    callbacks.insert(1, callbacks_lib.TestEvaluation(datasets.test, guard))
   context = common.RunContext(workdir, log_dir, datasets, fresh=not state,
                               guard=guard, source_classes=tuple(source_classes))
   if chief:
     callbacks[callbacks.index(saver):callbacks.index(saver)] = (
         common.hooks(model).extra_callbacks(context))
+  logging.info("tracing the training step%s: the first batch waits for it",
+               " (L2T-ww's nested tapes: up to a minute on a CPU)"
+               if config.method in methods.METHODS else "")
   _fit(model, datasets, config, callbacks, state, guard)
   chance.judge()
   if guard.failure:
@@ -126,20 +139,45 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
         f"checkpoint ({checkpointer.latest() or 'none yet'}) is kept",
         "lower --config.train.learning_rate (or transfer.beta) and start a new "
         "--workdir")
-  logging.info("target weights sha256 %s", weights_fingerprint(target))
+  tested = _test_once(model, datasets.test, best)
+  logging.debug("target weights sha256 %s", weights_fingerprint(target))
   if not chief:
     return {}
-  return _write_outputs(config, workdir, model, target, datasets, saver.history,
-                        best.best, time.time() - start, context,
-                        chance.warnings)
+  with tf.summary.create_file_writer(os.path.join(log_dir, "test")).as_default(
+      step=max(tested["best_epoch"] - 1, 0)):  # Keras's epoch axis starts at 0
+    tf.summary.scalar("epoch_accuracy", tested["test_accuracy"])
+    tf.summary.scalar("epoch_loss", tested["test_loss"])
+  results = _write_outputs(config, workdir, model, target, datasets, saver.history,
+                           tested, time.time() - start, context, chance.warnings)
+  summaries.write_figures(log_dir, os.path.join(workdir, "plots"))
+  return results
 
 
-def _restore(model, variables, checkpointer) -> tuple[dict, list | None]:
-  """(saved state, running metric sums) from the newest checkpoint, if any."""
+def _test_once(model, test, best) -> dict:
+  """The test set, evaluated once on the last weights and once on the best
+  validation epoch's, which the target keeps from here on (what is saved and
+  exported): best-epoch numbers, plus the last weights' test accuracy."""
+  last = model.evaluate(test, verbose=0, return_dict=True)
+  best.restore_best()
+  chosen = model.evaluate(test, verbose=0, return_dict=True)
+  return {**best.best, "test_accuracy": float(chosen["accuracy"]),
+          "test_loss": float(chosen["loss"]),
+          "last_test_accuracy": float(last["accuracy"])}
+
+
+def _restore(model, variables, checkpointer, best) -> tuple[dict, list | None]:
+  """(saved state, running metric sums) from the newest checkpoint, if any;
+  `best` gets the best epoch so far and its weights."""
   latest = checkpointer.latest()
   if not latest:
     return {}, None
-  state = checkpointer.restore(variables, latest)
+  state = checkpointer.restore(variables, latest, optional=best.variables)
+  if not state.pop("optional_restored"):  # a checkpoint of l2t_tf <= 0.1
+    logging.warning("%s holds no best-epoch weights: the weights it resumes "
+                    "from stand in for them", latest)
+    for kept, weight in zip(best.variables, best.target.weights):
+      kept.assign(weight)
+  best.best = state.get("best") or best.best
   logging.info("resuming from %s (epoch %d, step %d)", latest, state["epoch"],
                state["step"])
   return state, checkpoints.read_values(model.metrics_variables)
@@ -177,7 +215,7 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
       "val_accuracy": best["val_accuracy"],
       "test_accuracy": best["test_accuracy"],
       "best_epoch": best["best_epoch"],
-      "final_test_accuracy": final.get("test_accuracy"),
+      "final_test_accuracy": best["last_test_accuracy"],
       "final": final,
       "history": history,
       "epochs": config.train.epochs,

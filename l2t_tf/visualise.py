@@ -8,7 +8,7 @@ import os
 
 import ml_collections
 
-from l2t_tf import analysis, checkpoints, methods, plots, storage
+from l2t_tf import analysis, checkpoints, methods, plots
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import pipeline
 from l2t_tf.errors import UserError
@@ -49,19 +49,16 @@ def write_plots(model, val_dataset, workdir: str) -> list[str]:
 
 def load(workdir: str):
   """(model, datasets, history) rebuilt from the workdir's config and newest checkpoint."""
-  path = os.path.join(workdir, workdir_lib.CONFIG)
-  if not storage.exists(path):
-    raise UserError(f"{workdir} has no {workdir_lib.CONFIG}, so it holds no run",
-                    "pass the --workdir of a training run")
-  config = ml_collections.ConfigDict(workdir_lib.upgrade_config(
-      workdir_lib.read_json(workdir, workdir_lib.CONFIG)))
-  if config.method == "l2tl":
+  method = workdir_lib.require(workdir, workdir_lib.CONFIG, ("method",))["method"]
+  if method == "l2tl":
     raise UserError(f"{workdir} ran l2tl, whose figure is written when training "
                     "ends (plots/source_class_weights.png)",
                     "finish the run by rerunning its training command")
-  if config.method not in methods.METHODS:  # scratch, finetune, the hand-crafted
-    raise UserError(f"{workdir} ran '{config.method}', which transfers nothing to "
+  if method not in methods.METHODS:  # scratch, finetune, the hand-crafted
+    raise UserError(f"{workdir} ran '{method}', which transfers nothing to "
                     "plot", "pass the workdir of an fm, l2t_w or l2t_ww run")
+  config = ml_collections.ConfigDict(workdir_lib.upgrade_config(workdir_lib.require(
+      workdir, workdir_lib.CONFIG, ("seed", "data", "train", "model", "transfer"))))
   checkpointer = checkpoints.Checkpointer(workdir)
   checkpoint = checkpointer.latest()
   if checkpoint is None:
@@ -70,7 +67,8 @@ def load(workdir: str):
   datasets = pipeline.build_datasets(config.data, config.train.batch_size,
                                      seed=config.seed)
   model, _ = methods.build_for_data(config, datasets, jit_compile=False)
-  state = checkpointer.restore(checkpoints.training_variables(model), checkpoint)
+  state = checkpointer.restore(checkpoints.training_variables(model), checkpoint,
+                               extra_ok=True)  # the best epoch's weights: unused
   return model, datasets, state["history"]
 
 

@@ -38,6 +38,21 @@ def _asset_name(path):
   return f"{match.group(1)}assets:{match.group(3)}" if match else path
 
 
+def require(workdir: str, name: str, keys) -> dict:
+  """The JSON object `name` of a finished run, refused in one line when it is
+  missing or lacks one of `keys` (a file edited by hand, or cut short)."""
+  value = read_json(workdir, name)
+  if value is None:
+    raise UserError(f"{workdir} has no {name}, so it holds no finished run",
+                    "pass the --workdir of a run that finished training")
+  missing = [key for key in keys if key not in value]
+  if missing:
+    raise UserError(f"{os.path.join(workdir, name)} lacks '{missing[0]}' (edited "
+                    "by hand, or written by another program?)",
+                    "restore the file, or rerun the training in a new --workdir")
+  return value
+
+
 def upgrade_config(config: dict) -> dict:
   """A saved config with RENAMED fields under their new names and shipped
   sources under their `assets:` names (a copy)."""
@@ -133,15 +148,40 @@ def _lock_holder(path: str) -> dict:
 
 
 def _alive(holder: dict) -> bool:
+  """Whether the lock's process still runs: on this machine, a process with
+  its pid that started no later than the lock did (a pid the system has
+  since given to another process does not hold the lock)."""
   if not holder or holder.get("host") != socket.gethostname():
     return bool(holder)  # another machine's process cannot be checked here
   try:
-    os.kill(int(holder["pid"]), 0)
+    pid = int(holder["pid"])
+  except (ValueError, KeyError, TypeError):
+    return False  # no process: a damaged lock
+  if pid <= 0:  # os.kill would signal a process group, or every process
+    return False
+  try:
+    os.kill(pid, 0)
   except ProcessLookupError:
     return False
-  except (PermissionError, OSError, ValueError, KeyError, TypeError):
-    return True
+  except (PermissionError, OSError):
+    pass  # it exists, as another user's process
+  started = _process_start(pid)
+  locked = holder.get("started")
+  if started is not None and isinstance(locked, (int, float)):
+    return started <= locked + 1.0  # clock ticks: 10 ms; a second of slack
   return True
+
+
+def _process_start(pid: int) -> float | None:
+  """When process `pid` started (seconds since the epoch), where /proc says."""
+  try:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+      fields = f.read().rsplit(")", 1)[1].split()
+    with open("/proc/stat", encoding="ascii") as f:
+      boot = next(float(l.split()[1]) for l in f if l.startswith("btime"))
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+  except (OSError, ValueError, IndexError, StopIteration):
+    return None
 
 
 def remove_leftovers(workdir: str) -> list[str]:
@@ -244,7 +284,12 @@ def read_json(workdir: str, name: str) -> dict | None:
   if not storage.exists(path):
     return None
   try:
-    return json.loads(storage.read_text(path))
+    value = json.loads(storage.read_text(path))
   except ValueError:  # truncated or edited by hand
     raise UserError(f"{path} is not valid JSON (truncated?)",
                     "restore it, or start the run in a new --workdir") from None
+  if not isinstance(value, dict):  # every file a run writes holds one object
+    raise UserError(f"{path} holds a JSON {type(value).__name__}, not the object "
+                    "a run writes (edited by hand?)",
+                    "restore it, or start the run in a new --workdir")
+  return value

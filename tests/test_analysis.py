@@ -77,14 +77,38 @@ def test_l2tl_known_answer_counts_the_related_classes_at_the_top():
   names = [f"garment:{i}" for i in range(10)] + [f"digit:{i}" for i in range(10)]
   start = [0.5] * 20
   end = [0.4] * 10 + [0.6] * 7 + [0.3] * 3  # 7 digits above every garment
+  signal = [-1.0] * 10 + [1.0] * 10  # the digits' lambda raised the reward
   trace = {"0": {"expected_lambda": start},
-           "1": {"expected_lambda": end, "significant_classes": 2}}
+           "1": {"expected_lambda": end, "significant_classes": 2,
+                 "lambda_advantage_t": signal}}
   verdict = analysis.l2tl_known_answer(trace, names)
   assert verdict["related_in_top"] == 7 and verdict["passed"] and verdict["learned"]
   assert verdict["related_end"] == pytest.approx((7 * 0.6 + 3 * 0.3) / 10)
   assert verdict["other_start"] == 0.5 and verdict["significant_classes_per_epoch"] == [2]
-  trace["1"]["expected_lambda"] = [0.6] * 10 + [0.4] * 10
+  assert verdict["z_gap"] == pytest.approx(2.0 / math.sqrt(0.2))
+  assert verdict["related_z"] == 1.0 and verdict["other_z"] == -1.0
+  # The ranking without a signal behind it is not an answer ...
+  trace["1"]["lambda_advantage_t"] = [0.0] * 20
   assert not analysis.l2tl_known_answer(trace, names)["passed"]
+  # ... nor a signal the ranking contradicts.
+  trace["1"].update(lambda_advantage_t=signal,
+                    expected_lambda=[0.6] * 10 + [0.4] * 10)
+  assert not analysis.l2tl_known_answer(trace, names)["passed"]
+
+
+def test_policy_signal_gives_the_alignment_estimators_t_per_class():
+  rng = np.random.default_rng(0)
+  a = rng.normal(size=(50, 3)) + np.array([1.0, 0.0, -1.0])
+  sums = {"count": 50.0, "reward": 0.0, "reward_sq": 0.0, "advantage": 0.0,
+          "advantage_sq": 0.0, "lambda": np.zeros(3), "lambda_sq": np.zeros(3),
+          "lambda_advantage": np.zeros(3), "class_signal": a.sum(0),
+          "class_signal_sq": (a ** 2).sum(0)}
+  signal = analysis.policy_signal(sums)
+  expected = a.mean(0) / a.std(0, ddof=1) * math.sqrt(50)
+  np.testing.assert_allclose(signal["alignment_t"], expected, rtol=1e-6)
+  assert signal["significant_classes"] == 2
+  trace = {"0": {"expected_lambda": [0.5] * 3}, "1": signal}
+  np.testing.assert_allclose(analysis.pooled_signal(trace), expected, rtol=1e-6)
 
 
 def test_pooled_signal_is_stouffers_z_over_the_epochs():

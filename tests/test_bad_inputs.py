@@ -72,6 +72,15 @@ CASES = {
         {"data.classes": ("abc", "def")},
         r"data.classes=\('abc', 'def'\) must be a tuple of whole"),
     "negative class id": ({"data.classes": (-1, 2)}, "holds -1, which is not"),
+    "ImageNet weights for a model without them": ({"model.weights": "imagenet"},
+                                                  "model.weights='imagenet' is for"),
+    "a known-answer source to fine-tune": (
+        {"method": "finetune",
+         "transfer.source_paths": ("noisy:assets:source_resnet32_fmnist_0-4.keras",)},
+        "is a known-answer source .* which finetune cannot use"),
+    "a source of another input size to fine-tune": (
+        {"method": "finetune", "data.image_size": 64},
+        r"takes inputs \(32, 32, 3\) but the data gives \(64, 64, 3\)"),
 }
 
 
@@ -152,13 +161,15 @@ def test_a_folder_with_one_class_is_refused(tmp_path):
     train.run(config, str(tmp_path / "run"))
 
 
-def test_a_truncated_config_json_in_the_workdir_is_one_line(tmp_path):
+@pytest.mark.parametrize("text, message", [('{"method": "scra', "is not valid JSON"),
+                                           ("[]", "holds a JSON list, not the object")])
+def test_a_damaged_config_json_in_the_workdir_is_one_line(tmp_path, text, message):
   workdir = tmp_path / "run"
   workdir.mkdir()
-  (workdir / "config.json").write_text('{"method": "scra')
-  with pytest.raises(UserError, match="config.json is not valid JSON"):
+  (workdir / "config.json").write_text(text)
+  with pytest.raises(UserError, match=f"config.json {message}"):
     train.run(_config({}), str(workdir))
-  assert (workdir / "config.json").read_text() == '{"method": "scra'
+  assert (workdir / "config.json").read_text() == text
 
 
 @pytest.mark.parametrize("field", ["workdir", "export.base_dir", "data.path",
@@ -201,11 +212,20 @@ def test_a_comparison_of_nothing_or_an_unknown_method_is_refused(tmp_path, compa
 @pytest.mark.parametrize("field, value, message", [
     ("l2tl.policy_learning_rate", -1.0, "policy_learning_rate must be positive"),
     ("l2tl.policy_batch_size", -5, "policy_batch_size must be >= 0"),
-    ("l2tl.source_batch_size", -5, "source_batch_size must be >= 0")])
+    ("l2tl.source_batch_size", -5, "source_batch_size must be >= 0"),
+    ("l2tl.estimator", "ppo", "unknown l2tl.estimator 'ppo'"),
+    ("l2tl.policy", "fixed", "the classes kept go with policy 'fixed'"),
+    ("l2tl.fixed_classes", ("digit:",), "the classes kept go with policy 'fixed'"),
+    ("l2tl.placebo", True, "l2tl.placebo flips the learned policy's signal"),
+    ({"l2tl.policy": "fixed", "l2tl.fixed_classes": ("cat",)},
+     None, "keeps no source class")])
 def test_bad_l2tl_settings_are_refused(tmp_path, field, value, message):
   from configs import common, l2tl_quickstart  # pylint: disable=g-import-not-at-top
+  overrides = field if isinstance(field, dict) else {field: value}
+  if "l2tl.placebo" in overrides:  # with a policy it cannot flip
+    overrides["l2tl.policy"] = "random"
   config = common.with_overrides(l2tl_quickstart.get_config(), {
-      **l2tl_quickstart.SMOKE, "export.enabled": False, field: value})
+      **l2tl_quickstart.SMOKE, "export.enabled": False, **overrides})
   with pytest.raises(UserError, match=message):
     train.run(config, str(tmp_path / "run"))
   assert not (tmp_path / "run").exists()

@@ -13,25 +13,25 @@ def _fit(tmp_path, images, every_steps=1, learning_rate=0.01, validation=None):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     model.compile(keras.optimizers.SGD(learning_rate),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-  guard, best = callbacks.StopOnNonFinite(), callbacks.BestOnValidation()
+  guard, best = callbacks.StopOnNonFinite(), callbacks.BestOnValidation(model)
   checkpointer = checkpoints.Checkpointer(str(tmp_path))
   saver = callbacks.Checkpointing(checkpointer, steps_per_epoch=len(images) // 2,
                                   every_steps=every_steps, best=best, guard=guard)
   model.fit(images, np.zeros(len(images), np.int64), batch_size=2, epochs=2,
             shuffle=False, verbose=0, callbacks=[guard, best, saver],
             validation_data=validation)
-  return model, guard, checkpointer
+  return model, guard, checkpointer, best
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
   images = np.ones((10, 3), np.float32)
   images[6] = np.nan  # the 4th batch of the first epoch
-  model, guard, checkpointer = _fit(tmp_path, images)
+  model, guard, checkpointer, best = _fit(tmp_path, images)
   assert guard.failure == {"epoch": 1, "where": "batch 4",
                            "loss": pytest.approx(np.nan, nan_ok=True)}
   assert checkpointer.latest().endswith("ckpt-00000003")
   fresh_vars = checkpoints.training_variables(model)
-  checkpointer.restore(fresh_vars, checkpointer.latest())
+  checkpointer.restore(fresh_vars, checkpointer.latest(), optional=best.variables)
   assert all(np.isfinite(v.numpy()).all() for v in fresh_vars)
 
 
@@ -39,7 +39,7 @@ def test_weights_broken_by_the_last_step_stop_at_validation(tmp_path):
   """Every training loss is finite (each is taken before its step), but the
   one step of the epoch left infinite weights: the validation loss is NaN."""
   images = np.ones((2, 3), np.float32)
-  model, guard, checkpointer = _fit(tmp_path, images, learning_rate=float("inf"),
+  model, guard, checkpointer, best = _fit(tmp_path, images, learning_rate=float("inf"),
                                     validation=(images, np.zeros(2, np.int64)))
   assert guard.failure == {"epoch": 1, "where": "validation",
                            "loss": pytest.approx(np.nan, nan_ok=True)}
@@ -51,21 +51,21 @@ def test_weights_broken_mid_epoch_are_never_checkpointed(tmp_path):
   """Step 1 breaks the weights with a finite loss; its checkpoint (every
   step) is skipped, and step 2's NaN loss stops training."""
   images = np.ones((4, 3), np.float32)
-  _, guard, checkpointer = _fit(tmp_path, images, learning_rate=float("inf"))
+  _, guard, checkpointer, _ = _fit(tmp_path, images, learning_rate=float("inf"))
   assert guard.failure["where"] == "batch 2"
   assert checkpointer.latest() is None
 
 
 def test_saves_every_n_steps_and_every_epoch_end(tmp_path):
-  _, guard, checkpointer = _fit(tmp_path, np.ones((10, 3), np.float32),
-                                every_steps=2)
+  _, guard, checkpointer, _ = _fit(tmp_path, np.ones((10, 3), np.float32),
+                                   every_steps=2)
   assert guard.failure is None
   # steps 2, 4 (mid-epoch), 5 (epoch end), 7, 9, 10; the newest two are kept.
   assert checkpointer.latest().endswith("ckpt-00000010")
-  state = checkpointer.restore(
-      checkpoints.training_variables(_fit(tmp_path / "other",
-                                          np.ones((10, 3), np.float32))[0]),
-      checkpointer.latest())
+  other, _, _, best = _fit(tmp_path / "other", np.ones((10, 3), np.float32))
+  state = checkpointer.restore(checkpoints.training_variables(other),
+                               checkpointer.latest(), optional=best.variables)
+  assert state["optional_restored"]  # the best epoch's weights came back too
   assert (state["epoch"], state["step"]) == (2, 0)
   assert len(state["history"]["loss"]) == 2
 

@@ -28,6 +28,7 @@ def test_two_workers_end_identical_and_only_the_chief_writes(tmp_path):
                             "task": {"type": "worker", "index": index}})
     processes.append(subprocess.Popen(
         cli.command("--config.method=l2t_ww", "--config.checkpoint.every_steps=1",
+                    "--verbosity=1",  # debug lines: the weights' fingerprint
                     workdir=workdir),
         cwd=cli.ROOT, env=cli.env(TF_CONFIG=tf_config), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE))

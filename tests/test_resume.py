@@ -13,7 +13,8 @@ import cli
 # 80 training images in batches of 8: 10 steps per epoch, a checkpoint every 3.
 RESUMABLE = ["--config.method=l2t_ww", "--config.data.images_per_class=40",
              "--config.train.epochs=2", "--config.deterministic=True",
-             "--config.checkpoint.every_steps=3", "--config.export.enabled=False"]
+             "--config.checkpoint.every_steps=3", "--config.export.enabled=False",
+             "--verbosity=1"]  # debug lines: the target weights' fingerprint
 SAME_RESULTS = ("val_accuracy", "test_accuracy", "best_epoch", "final", "history")
 
 

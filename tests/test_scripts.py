@@ -121,3 +121,23 @@ def test_the_strength_known_answer_is_reported(tmp_path):
   assert report.returncode == 0, report.stderr[-3000:]
   assert "strength (one source, beta 1.0): mean lambda change" in report.stdout
   assert "needs a fall of >= 0.1 and t >= 3" in report.stdout
+
+
+@pytest.mark.slow
+def test_the_l2tl_known_answer_report_judges_ranking_and_signal(tmp_path):
+  """A short alignment run on the known answer: the report gives both groups'
+  E[lambda], the top-10 count and the pooled z with its gap."""
+  from configs import common, l2tl_known_answer  # pylint: disable=g-import-not-at-top
+  from l2t_tf import train  # pylint: disable=g-import-not-at-top
+  config = common.with_overrides(l2tl_known_answer.get_config(),
+                                 l2tl_known_answer.SMOKE)
+  train.run(config, str(tmp_path / "run"))
+  result = subprocess.run([sys.executable, os.path.join(
+      cli.ROOT, "scripts", "l2tl_known_answer_report.py"), str(tmp_path / "run")],
+                          capture_output=True, text=True, cwd=cli.ROOT,
+                          env=cli.env(), timeout=300)
+  assert result.returncode == 0, result.stderr[-2000:]
+  line = result.stdout.splitlines()[1]
+  assert "digits 0.500 -> " in line and "scrambled 0.500 -> " in line, line
+  assert "digits in the top 10:" in line and "pooled z: digits" in line, line
+  assert line.endswith(("(PASSED)", "(not met)")), line

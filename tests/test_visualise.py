@@ -91,17 +91,35 @@ def test_visualise_mode_writes_the_plots(run_dir, tmp_path):
     assert_png_not_blank(run_dir / "plots" / name)
 
 
-def test_tensorboard_has_lambda_histograms_and_entropies(run_dir):
-  tags, steps = set(), set()
-  for path in glob.glob(str(run_dir / "logs" / "meta" / "events.*")):
+def _tags(log_dir) -> dict:
+  """{TensorBoard run (folder under logs): {tag: steps}} of a run's events."""
+  runs = {}
+  for path in glob.glob(str(log_dir / "**" / "events.*"), recursive=True):
+    run = os.path.relpath(os.path.dirname(path), log_dir)
     for event in tf.compat.v1.train.summary_iterator(path):
       for value in event.summary.value:
-        tags.add(value.tag)
-        steps.add(event.step)
-  assert {"lambda/1_1", "lambda/3_5", "channel_weight_entropy/2_4",
-          "lambda_mean/1_1", "lambda_change/3_5", "entropy_gap/2_4",
-          "meta_grad_norm/1_1", "hypergrad/1_1", "train_lambda/1_1"} <= tags
-  assert steps == {0, 1}
+        runs.setdefault(run, {}).setdefault(value.tag, set()).add(event.step)
+  return runs
+
+
+def test_tensorboard_runs_and_tags(run_dir):
+  """What a user browses: one run per pair with the same tags (one chart per
+  quantity, a line per pair), the test set as its own run, the config,
+  hparams and figures in `run`."""
+  runs = _tags(run_dir / "logs")
+  pairs = {r for r in runs if r.startswith("meta/")}
+  assert len(pairs) == 15 and "meta/1_1" in pairs and "meta/3_5" in pairs
+  for pair in pairs:
+    assert {"lambda", "lambda_mean", "lambda_change", "channel_weight_entropy",
+            "entropy_gap", "meta_grad_norm", "hypergrad", "train_lambda"} <= set(
+                runs[pair]), pair
+    assert runs[pair]["lambda_mean"] == {0, 1}
+  assert {"epoch_accuracy", "epoch_loss"} <= set(runs["train"])
+  assert {"epoch_accuracy", "epoch_loss"} <= set(runs["validation"])
+  assert set(runs["test"]) == {"epoch_accuracy", "epoch_loss"}  # once, at the end
+  assert {"config", "_hparams_/session_start_info"} <= set(runs["run"])
+  assert {f"figures/{name[:-4]}" for name in PLOTS} <= set(runs["run"])
+  assert not any(tag.startswith("epoch_test") for r in runs.values() for tag in r)
 
 
 def test_visualise_a_scratch_run_is_a_clear_error(tmp_path):

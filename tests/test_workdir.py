@@ -65,6 +65,35 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
     assert json.loads((tmp_path / workdir.LOCK).read_text())["pid"] != int(gone.stdout)
 
 
+@pytest.mark.parametrize("holder", ["pid reused by a later process", "pid -1",
+                                    "pid missing"])
+def test_a_lock_whose_process_is_not_the_lockers_is_taken_over(tmp_path, holder):
+  """Issue #25: a stale lock whose pid now belongs to another live process
+  (here this test's own, which began long after the lock says it was taken)
+  kept the workdir refused; pid -1 counted as live."""
+  import socket  # pylint: disable=g-import-not-at-top
+  import time  # pylint: disable=g-import-not-at-top
+  pid = {"pid reused by a later process": os.getpid(), "pid -1": -1,
+         "pid missing": None}[holder]
+  # This process started after "started": it cannot be the one that locked.
+  lock = {"host": socket.gethostname(), "started": time.time() - 10 ** 6}
+  if pid is not None:
+    lock["pid"] = pid
+  (tmp_path / workdir.LOCK).write_text(json.dumps(lock))
+  with workdir.lock(str(tmp_path)):
+    assert json.loads((tmp_path / workdir.LOCK).read_text())["started"] > lock["started"]
+
+
+def test_a_lock_of_a_live_process_since_its_start_is_kept(tmp_path):
+  import socket  # pylint: disable=g-import-not-at-top
+  import time  # pylint: disable=g-import-not-at-top
+  (tmp_path / workdir.LOCK).write_text(json.dumps(
+      {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}))
+  with pytest.raises(UserError, match="in use by process"):
+    with workdir.lock(str(tmp_path)):
+      pass
+
+
 def test_fields_added_since_a_run_and_unused_sections_are_no_difference():
   saved = {"method": "scratch", "train": {"epochs": 3},
            "transfer": {"matching": "one_to_one"}}
@@ -135,3 +164,18 @@ def test_a_run_from_another_checkout_names_the_same_shipped_sources():
   assert upgraded == [f"assets:{name}", f"decoy:assets:{name}", "/my/own/source.keras"]
   saved["transfer"]["source_paths"] = saved["transfer"]["source_paths"][:1]
   assert workdir.config_differences(saved, json.loads(config.to_json_best_effort())) == []
+
+
+def test_a_finished_runs_files_are_required_whole(tmp_path):
+  """export and visualise read config.json and results.json through `require`:
+  a file that is missing, not an object or lacks a key is one line."""
+  with pytest.raises(UserError, match="has no results.json, so it holds no"):
+    workdir.require(str(tmp_path), "results.json", ("class_names",))
+  (tmp_path / "results.json").write_text("[1, 2]")
+  with pytest.raises(UserError, match="holds a JSON list, not the object"):
+    workdir.require(str(tmp_path), "results.json", ("class_names",))
+  (tmp_path / "results.json").write_text('{"method": "scratch"}')
+  with pytest.raises(UserError, match="results.json lacks 'class_names'"):
+    workdir.require(str(tmp_path), "results.json", ("method", "class_names"))
+  assert workdir.require(str(tmp_path), "results.json", ("method",)) == {
+      "method": "scratch"}

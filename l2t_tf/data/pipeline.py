@@ -152,6 +152,15 @@ def build_datasets(config, batch_size: int, seed: int) -> Datasets:
   if len(classes) < 2:
     raise UserError(f"the training data has {len(classes)} class: nothing to classify",
                     "give data.path a folder with one sub-folder per class (two or more)")
+  untested = sorted(set(classes) - set(np.unique(test_examples.labels).tolist()))
+  if untested and not config.classes:  # data.classes' own check names its ids
+    names = [str(train_examples.class_names[c]) for c in untested]
+    raise UserError(f"class(es) {names[:3]} of the {config.train_split} split have "
+                    f"no image in the {config.test_split} split, so their test "
+                    "accuracy could not be measured",
+                    f"add their images to the {config.test_split} split (an image "
+                    "folder: a sub-folder per class), or pick the classes to use "
+                    "with data.classes")
   label_table = np.full(max(max(classes), train_examples.labels.max(),
                             test_examples.labels.max()) + 1, -1, np.int64)
   label_table[classes] = np.arange(len(classes))

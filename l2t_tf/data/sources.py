@@ -131,8 +131,17 @@ def _folder_split(root: str, split: str) -> Examples:
     if name not in in_split:
       continue
     for file in sorted(storage.listdir(folder)):
+      path = os.path.join(folder, file)
+      if storage.isdir(path):  # images one level down would be dropped
+        if _holds_images(path):
+          raise UserError(f"class folder {folder} holds images in its sub-folder "
+                          f"{file}; the folder loader reads "
+                          "root/<split>/<class>/<image> only",
+                          f"move them up into {folder}, or make {file} a class "
+                          f"of its own next to {name}")
+        continue
       if file.lower().endswith(IMAGE_EXTENSIONS):
-        paths.append(os.path.join(folder, file))
+        paths.append(path)
         labels.append(label)
   if not paths:
     raise UserError(f"no images found under {split_dir}",
@@ -141,18 +150,47 @@ def _folder_split(root: str, split: str) -> Examples:
   return _image_files(paths, labels, class_names, split_dir)
 
 
+def _holds_images(folder: str) -> bool:
+  return any(name.lower().endswith(IMAGE_EXTENSIONS)
+             for _, _, names in storage.walk(folder) for name in names)
+
+
 def _subfolders(folder: str) -> list[str]:
   return sorted(d for d in storage.listdir(folder)
                 if storage.isdir(os.path.join(folder, d)))
 
 
+# Up to this many image files are decoded once when a dataset is opened, so
+# that a file corrupt after an intact header is named before training rather
+# than failing inside `fit`; larger datasets get the signature check only.
+DECODE_CHECK_MAX = 20000
+
+
+def _unreadable(path: str) -> bool:
+  """Whether `path` cannot be opened as a file (a dangling link, no access)."""
+  try:
+    return not _looks_like_an_image(path)
+  except (OSError, tf.errors.OpError):
+    return True
+
+
+def _undecodable(path: str) -> bool:
+  try:
+    tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+    return False
+  except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
+    return True
+
+
 def _image_files(paths, labels, class_names, where: str) -> Examples:
   """Examples reading encoded image files, once each file is known to be an image."""
-  broken = [p for p in paths if not _looks_like_an_image(p)]
+  broken = [p for p in paths if _unreadable(p)]
+  if not broken and len(paths) <= DECODE_CHECK_MAX:
+    broken = [p for p in paths if _undecodable(p)]
   if broken:
-    raise UserError(f"{len(broken)} file(s) under {where} are not JPEG, PNG, "
-                    f"GIF or BMP images (empty, corrupt or truncated), e.g. {broken[0]}",
-                    "remove or replace them")
+    raise UserError(f"{len(broken)} file(s) under {where} cannot be read as JPEG, "
+                    f"PNG, GIF or BMP images (empty, corrupt, truncated or a "
+                    f"broken link), e.g. {broken[0]}", "remove or replace them")
   paths, labels = np.array(paths), np.array(labels, np.int64)
   return Examples(labels, class_names, lambda idx: tf.data.Dataset.from_tensor_slices(
       (paths[idx], labels[idx])).map(
@@ -191,9 +229,13 @@ def _list_entries(root: str, pattern: str, image_dir: str) -> list[tuple[str, st
 def _list_split(data_config, split: str) -> Examples:
   """Images named by the dataset's own split lists (MIT67, Stanford40)."""
   lists = data_config.split_lists
-  if split not in lists or "train" not in lists:
-    raise UserError(f"data.split_lists has no '{split}' list",
-                    f"give data.split_lists train and {split} file patterns")
+  empty = [name for name in ("train", split) if not lists.get(name)]
+  if empty:
+    raise UserError(f"data.split_lists has no '{empty[0]}' list file pattern "
+                    "(the lists loader reads the dataset's own split lists)",
+                    f"set e.g. --config.data.split_lists.{empty[0]}="
+                    f"'{'TrainImages' if empty[0] == 'train' else 'TestImages'}.txt' "
+                    "(configs/mit67.py and stanford40.py show both kinds)")
   if not data_config.path:
     raise UserError("data.loader='lists' needs data.path",
                     "pass --config.data.path=/path/to/dataset")
@@ -312,7 +354,37 @@ def _garments_and_digits(split: str, size: int = 28) -> Examples:
   return _from_arrays(np.concatenate(images), np.concatenate(labels), names)
 
 
-LOADERS = ("tfds", "folder", "lists", "idx", "embedded", "digits", "garments_digits")
+# How many classes the scrambled half of 'digits_scrambled' has, and the seed
+# of its labels (fixed: every run sees the same scrambled source).
+SCRAMBLED_CLASSES = 10
+SCRAMBLED_SEED = 1
+
+
+def _digits_and_scrambled(split: str) -> Examples:
+  """L2TL's known answer with classes that help and classes that hurt.
+
+  Labels 0-9 ('digit:<d>') are the digits of 'train_source' under their own
+  labels, which a digits target never sees; labels 10-19 ('scrambled:<k>')
+  are the same images under labels drawn at random, once, with a fixed seed.
+  Training the shared encoder on the first teaches digits; on the second it
+  memorises noise about the very images the target must tell apart. A
+  'train' split only, 8x8 like the target's digits.
+  """
+  if split != "train":
+    raise UserError(f"the digits_scrambled dataset has no split '{split}'",
+                    "set its test_split to 'train' (L2TL never tests the source)")
+  images, labels, names, masks = _digits_arrays()
+  images, labels = images[masks["train_source"]], labels[masks["train_source"]]
+  scrambled = np.random.default_rng(SCRAMBLED_SEED).integers(
+      0, SCRAMBLED_CLASSES, len(labels))
+  return _from_arrays(np.concatenate([images, images]),
+                      np.concatenate([labels, scrambled + len(names)]),
+                      [f"digit:{n}" for n in names]
+                      + [f"scrambled:{k}" for k in range(SCRAMBLED_CLASSES)])
+
+
+LOADERS = ("tfds", "folder", "lists", "idx", "embedded", "digits", "garments_digits",
+           "digits_scrambled")
 
 
 def load_split(data_config, split: str) -> Examples:
@@ -324,6 +396,8 @@ def load_split(data_config, split: str) -> Examples:
     return _digits_split(split)
   if source == "garments_digits":
     return _garments_and_digits(split)
+  if source == "digits_scrambled":
+    return _digits_and_scrambled(split)
   if source == "idx":
     return _idx_split(data_config.path or DEBIAN_FASHION_MNIST, split)
   if source == "folder":

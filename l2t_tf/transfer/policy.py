@@ -63,6 +63,22 @@ class ClassWeightPolicy(keras.layers.Layer):
     return (_gumbel_max(self.class_logits, seeds[0]),
             _gumbel_max(self.alpha_logits, seeds[1]))
 
+  def sample_antithetic(self, seed) -> tuple[tuple, tuple]:
+    """Two draws of (class actions, alpha action) that mirror each other.
+
+    Inverse-CDF sampling with one uniform u per distribution: the first draw
+    uses u, the second 1 - u. Each is an exact sample of the policy; under a
+    uniform policy the second is the first reflected (lambda -> 1 - lambda),
+    so the reward difference of the two isolates each class's effect.
+    """
+    seeds = tf.random.experimental.stateless_split(seed, 2)
+    class_u = tf.random.stateless_uniform((self.num_classes,), seeds[0])
+    alpha_u = tf.random.stateless_uniform((), seeds[1])
+    return ((_inverse_cdf(self.class_logits, class_u),
+             _inverse_cdf(self.alpha_logits, alpha_u)),
+            (_inverse_cdf(self.class_logits, 1.0 - class_u),
+             _inverse_cdf(self.alpha_logits, 1.0 - alpha_u)))
+
   def weights_of(self, class_actions, alpha_action) -> tuple[tf.Tensor, tf.Tensor]:
     """(lambda per source class [c_S], alpha_s []) of the given actions."""
     return (ops.take(self.class_values(), class_actions),
@@ -96,6 +112,21 @@ def _gumbel_max(logits, seed) -> tf.Tensor:
   uniform = tf.random.stateless_uniform(tf.shape(logits), seed, minval=1e-20,
                                         maxval=1.0, dtype=logits.dtype)
   return ops.cast(ops.argmax(logits - ops.log(-ops.log(uniform)), axis=-1), "int32")
+
+
+def _inverse_cdf(logits, u) -> tf.Tensor:
+  """The action whose CDF interval holds u, per row of `logits` (u: one per row)."""
+  cdf = ops.cumsum(ops.softmax(logits, axis=-1), axis=-1)
+  below = ops.cast(cdf < ops.expand_dims(u, -1), "int32")
+  return ops.minimum(ops.sum(below, axis=-1), ops.shape(logits)[-1] - 1)
+
+
+def fixed_class_weights(class_names, kept) -> list[float]:
+  """lambda 1 for the classes named in `kept` (a name, or a prefix ending in
+  ':'), 0 for the rest: the fixed rows of a known answer."""
+  def is_kept(name: str) -> bool:
+    return any(name == k or (k.endswith(":") and name.startswith(k)) for k in kept)
+  return [1.0 if is_kept(str(n)) else 0.0 for n in class_names]
 
 
 def reinforce_loss(log_prob, advantage, entropy, entropy_weight: float) -> tf.Tensor:
@@ -148,4 +179,13 @@ def mean_auc_reward(labels, logits) -> tf.Tensor:
   return ops.sum(auc * present) / ops.maximum(ops.sum(present), 1.0)
 
 
-REWARDS = {"accuracy": accuracy_reward, "auc": mean_auc_reward}
+def neg_cross_entropy_reward(labels, logits) -> tf.Tensor:
+  """Minus the mean cross-entropy of a validation batch: it moves with every
+  step of the encoder, where accuracy on a few hundred images moves in steps
+  of one image."""
+  return -ops.mean(keras.losses.sparse_categorical_crossentropy(
+      labels, logits, from_logits=True))
+
+
+REWARDS = {"accuracy": accuracy_reward, "auc": mean_auc_reward,
+           "neg_cross_entropy": neg_cross_entropy_reward}

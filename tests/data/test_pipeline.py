@@ -149,7 +149,7 @@ def test_a_class_only_in_the_test_split_is_refused(tmp_path):
 def test_a_corrupt_image_in_a_folder_is_named(tmp_path):
   _image_folder(str(tmp_path))
   (tmp_path / "train" / "dog" / "1.png").write_bytes(b"<html>not found</html>")
-  with pytest.raises(UserError, match="1 file.*not JPEG.*dog/1.png"):
+  with pytest.raises(UserError, match="1 file.*cannot be read as JPEG.*dog/1.png"):
     pipeline.build_datasets(_config(loader="folder", path=str(tmp_path),
                                     val_per_class=1, image_size=16), 3, 0)
   # A download cut short: the right first bytes, no end.
@@ -163,6 +163,39 @@ def test_a_corrupt_image_in_a_folder_is_named(tmp_path):
   (tmp_path / "train" / "cat" / "2.png").write_bytes(jpeg)  # whole: accepted
   pipeline.build_datasets(_config(loader="folder", path=str(tmp_path),
                                   val_per_class=1, image_size=16), 3, 0)
+
+
+def _folder_config(root):
+  return _config(loader="folder", path=str(root), val_per_class=1, image_size=16)
+
+
+def test_a_png_corrupt_after_an_intact_header_is_named_before_training(tmp_path):
+  _image_folder(str(tmp_path))
+  png = bytearray(tf.io.encode_png(np.arange(192, dtype=np.uint8).reshape(
+      8, 8, 3)).numpy())
+  png[40:60] = b"\0" * 20  # the pixel data; the signature and IEND stay
+  (tmp_path / "test" / "cat" / "0.png").write_bytes(bytes(png))
+  with pytest.raises(UserError, match="1 file.*corrupt.*cat/0.png"):
+    pipeline.build_datasets(_folder_config(tmp_path), 3, 0)
+
+
+@pytest.mark.parametrize("odd", ["dangling link", "folder named like an image",
+                                 "images one level down"])
+def test_odd_entries_of_a_class_folder_are_named(tmp_path, odd):
+  _image_folder(str(tmp_path))
+  dog = tmp_path / "train" / "dog"
+  if odd == "dangling link":
+    os.symlink(tmp_path / "gone.png", dog / "3.png")
+    match = "cannot be read.*broken link.*dog/3.png"
+  else:
+    sub = dog / ("photos.jpg" if odd == "folder named like an image" else "more")
+    _png(sub / "a.png")
+    match = f"{dog} holds images in its sub-folder {sub.name}"
+  with pytest.raises(UserError, match=match):
+    pipeline.build_datasets(_folder_config(tmp_path), 3, 0)
+  if odd != "dangling link":  # a sub-folder without images is left alone
+    (sub / "a.png").unlink()
+    pipeline.build_datasets(_folder_config(tmp_path), 3, 0)
 
 
 def _png(path):
@@ -338,3 +371,22 @@ def test_inception_preprocessing_scales_to_minus_one_one():
   np.testing.assert_allclose((ours + 1) / 2 * 255,
                              standardised * np.array(preprocess.STD) * 255
                              + np.array(preprocess.MEAN) * 255, atol=1e-3)
+
+
+def test_a_class_missing_from_the_test_split_is_named(tmp_path):
+  """Issue #25: it said 'data.classes [2] do not occur' to a user who set none."""
+  _image_folder(str(tmp_path))
+  for i in range(3):
+    tf.io.write_file(f"{tmp_path}/train/emu/{i}.png",
+                     tf.io.encode_png(np.zeros((8, 8, 3), np.uint8)))
+  with pytest.raises(UserError, match=r"\['emu'\] of the train split have no image "
+                     "in the test split"):
+    pipeline.build_datasets(_folder_config(tmp_path), 3, 0)
+
+
+def test_the_lists_loader_without_split_lists_says_so(tmp_path):
+  """Issue #25: the default (empty) split_lists read as 'no split list DIR/.'."""
+  config = _config(loader="lists", path=str(tmp_path), val_per_class=1)
+  with pytest.raises(UserError, match="data.split_lists has no 'train' list file "
+                     "pattern"):
+    pipeline.build_datasets(config, 3, 0)

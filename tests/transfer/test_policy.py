@@ -97,3 +97,29 @@ def test_mean_auc_reward_matches_scikit_learn():
                       for c in range(3)])
   got = float(policy_lib.mean_auc_reward(tf.constant(labels), tf.constant(logits)))
   assert got == pytest.approx(expected, abs=1e-6)
+
+
+def test_antithetic_draws_follow_the_policy_and_mirror_each_other():
+  policy = policy_lib.ClassWeightPolicy(4000, actions=3, alpha_actions=2)
+  first, second = policy.sample_antithetic(tf.constant([0, 1], tf.int64))
+  # Under the uniform (untrained) policy the second draw is the first reflected.
+  np.testing.assert_array_equal(second[0], 2 - first[0].numpy())
+  policy.class_logits.assign(np.tile(np.log([[0.2, 0.5, 0.3]]), (4000, 1)))
+  for draw in policy.sample_antithetic(tf.constant([0, 2], tf.int64)):
+    # Each is a sample of the policy (binomial spread of a share < 0.008).
+    np.testing.assert_allclose(np.bincount(draw[0], minlength=3) / 4000,
+                               [0.2, 0.5, 0.3], atol=0.03)
+
+
+def test_fixed_class_weights_keep_names_and_prefixes():
+  names = ["digit:0", "digit:1", "scrambled:0", "digits"]
+  assert policy_lib.fixed_class_weights(names, ("digit:",)) == [1, 1, 0, 0]
+  assert policy_lib.fixed_class_weights(names, ("scrambled:0", "digits")) == [0, 0, 1, 1]
+  assert policy_lib.fixed_class_weights(names, ("digit",)) == [0, 0, 0, 0]
+
+
+def test_neg_cross_entropy_reward():
+  logits = tf.constant([[2.0, 0.0], [0.0, 1.0]])
+  expected = -np.mean([np.log1p(np.exp(-2.0)), np.log1p(np.exp(-1.0))])
+  got = float(policy_lib.neg_cross_entropy_reward(tf.constant([0, 1]), logits))
+  assert got == pytest.approx(expected, rel=1e-6)
