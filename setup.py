@@ -28,6 +28,7 @@ setuptools.setup(
         # Reading PyTorch checkpoints (python -m l2t_tf.convert).
         "torch": ["torch>=2.1"],
         # 2.13.0 is the CPU build that CI's machines hold offline.
-        "test": ["pytest>=8", "tensorflow-serving-api==2.21.*", "torch==2.13.0"],
+        "test": ["pytest>=8", "pytest-xdist>=3", "tensorflow-serving-api==2.21.*",
+                 "torch==2.13.0"],
     },
 )

@@ -15,8 +15,11 @@ class. A policy that learns ranks the digit classes above the scrambled ones
 That the answer matters at fixed weights (helpful only > uniform > harmful
 only) is measured by configs/l2tl_answerability.py; the verdict against
 random search, uniform, helpful-only and scratch by configs/l2tl_table.py.
-The paper's estimator and reward are one flag away:
---config.l2tl.estimator=reinforce --config.l2tl.reward=accuracy.
+The paper's estimator (REINFORCE on validation accuracy) is one flag away:
+--config.l2tl.estimator=reinforce.
+
+Measured (3 seeds, configs/l2tl_table.py): the alignment policy meets the
+known answer in 3 of 3 seeds within 600 steps, the paper's in none.
 """
 from configs import l2tl_quickstart
 
@@ -37,6 +40,8 @@ def get_config():
   # with pre-training, helpful > uniform > harmful by 1.3 and 1.4 points only.
   config.l2tl.pretrain_steps = 0
   config.l2tl.alpha_max = 1.0
+  # Measured best (docs/results.md, issue #26): the only option whose policy
+  # meets the known answer. It uses no reward; the reward left at the
+  # paper's accuracy makes --config.l2tl.estimator=reinforce the paper's L2TL.
   config.l2tl.estimator = "alignment"
-  config.l2tl.reward = "neg_cross_entropy"
   return config

@@ -71,8 +71,6 @@ def report(workdir: str) -> str:
     raise UserError(f"{workdir} holds no finished L2TL run "
                     "(source_class_weights.json)", "pass the workdir of a "
                     "finished configs/l2tl_known_answer.py run or grid")
-  if len(runs) > 1:
-    figure, ax = plt.subplots(figsize=(7, 4))
   by_variant: dict = {}
   for run in runs:
     trace = _read(run, "policy_trace.json")
@@ -93,7 +91,9 @@ def report(workdir: str) -> str:
            f"{verdict['other_z']:+.2f}, gap {verdict['z_gap']:+.2f}"
            if verdict["related_z"] is not None else "")
         + f" ({_verdict_word(verdict)})")
-    if figure is not None and verdict["learned"]:  # flat lines say nothing
+    if len(runs) > 1 and verdict["learned"]:  # flat lines say nothing
+      if figure is None:
+        figure, ax = plt.subplots(figsize=(7, 4))
       steps, digits, others = _groups(trace, names)
       line, = ax.plot(steps, digits, label=f"{label}: digits")
       ax.plot(steps, others, linestyle="--", color=line.get_color(),
