@@ -158,7 +158,7 @@ def _where(workdir: str, results: dict) -> None:
   single = len(results) == 1
   folders = [workdir] if single else [os.path.join(workdir, m) for m in results]
   print(f"results: {', '.join(os.path.join(f, 'results.json') for f in folders)}")
-  plots = [os.path.join(f, "plots") for f in folders
+  plots = [os.path.join(f, "plots") for f in dict.fromkeys([workdir, *folders])
            if os.path.isdir(os.path.join(f, "plots"))]
   if plots:
     print(f"figures: {', '.join(plots)}")

@@ -30,53 +30,49 @@ def _points(stats: dict) -> tuple[list, list]:
   return sources, targets
 
 
-def matching_graph(stats: dict, threshold: float = 0.1):
-  """Fig. 3(d): a line per pair, width proportional to its mean lambda.
+def matching(stats: dict, significance: dict | None = None):
+  """Fig. 3(d) as a heatmap: source points (rows) x target points (columns),
+  the colour each pair's mean lambda on validation.
 
-  `stats` is `analysis.lambda_statistics` (or lambdas.json); pairs whose mean
-  lambda is under `threshold` are left out. Where `stats` holds the start
-  (`analysis.with_start`), each label also gives the change since step 0 and
-  the line is green (grew) or red (shrank), so that what was learned shows
-  apart from where it began.
+  Each cell also gives lambda's change since step 0 (where `stats` holds the
+  start, `analysis.with_start`) and, from `significance` ({pair: t}, the
+  scaled hypergradient t), how consistently the meta-objective asked for
+  that change: |t| >= 3 is marked *, so a change of noise reads as noise.
   """
+  significance = significance or {}
   sources, targets = _points(stats)
-  source_y = {s[:2]: 1 - i / max(1, len(sources) - 1) for i, s in enumerate(sources)}
-  target_y = {t[0]: 1 - i / max(1, len(targets) - 1) for i, t in enumerate(targets)}
-  figure, ax = plt.subplots(figsize=(6, 0.6 * max(len(sources), len(targets)) + 2))
-  largest = max([v["mean"] for v in stats.values()] + [1e-9])
-  for label, v in sorted(stats.items(), key=lambda item: item[1]["mean"]):
-    if v["mean"] < threshold:
-      continue
-    y0 = source_y[(v["source_network"], v["source_index"])]
-    y1 = target_y[v["target_index"]]
+  rows = {s[:2]: i for i, s in enumerate(sources)}
+  columns = {t[0]: i for i, t in enumerate(targets)}
+  grid = np.full((len(sources), len(targets)), np.nan)
+  cells = {}  # (row, column): (pair label, text)
+  for label, v in stats.items():
+    r, c = rows[(v["source_network"], v["source_index"])], columns[v["target_index"]]
+    grid[r, c] = v["mean"]
     change = v.get("change", {}).get("mean")
-    color = ("tab:blue" if change is None or abs(change) < 0.01
-             else "tab:green" if change > 0 else "tab:red")
-    ax.plot([0, 1], [y0, y1], color=color, alpha=0.7, solid_capstyle="round",
-            linewidth=8 * v["mean"] / largest, gid=label)
-    # Labels sit at a point along the line that depends on the target, so the
-    # labels of pairs that share a source do not overlap.
-    t = 0.2 + 0.6 * (1 - y1)
-    text = f"{v['mean']:.2f}" + ("" if change is None else f" ({change:+.2f})")
-    ax.text(t, y0 + t * (y1 - y0), text,
-            fontsize=7, ha="center", va="center", gid=label,
-            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
-                  "alpha": 0.8})
-  for (network, index, name) in sources:
-    ax.text(-0.03, source_y[(network, index)], f"{name} (s{network + 1}.{index})",
-            ha="right", va="center", fontsize=8)
-  for index, name in targets:
-    ax.text(1.03, target_y[index], f"({index}) {name}", ha="left", va="center",
-            fontsize=8)
-  ax.scatter([0] * len(sources), [source_y[s[:2]] for s in sources], color="k", zorder=3)
-  ax.scatter([1] * len(targets), [target_y[t[0]] for t in targets], color="k", zorder=3)
-  ax.set_xlim(-0.9, 1.9)
-  ax.set_ylim(-0.15, 1.15)
-  ax.axis("off")
-  since = ("; (change since step 0): green grew, red shrank"
-           if any("change" in v for v in stats.values()) else "")
-  ax.set_title(f"Matching: mean lambda on validation (pairs < {threshold} "
-               f"omitted){since}\nsource (left) -> target (right)", fontsize=9)
+    t = significance.get(label)
+    cells[(r, c)] = (label, f"{v['mean']:.2f}"
+                     + ("" if change is None else f"\n{change:+.2f}")
+                     + ("" if t is None else f"\nt {t:+.1f}{'*' if abs(t) >= 3 else ''}"))
+  figure, ax = plt.subplots(figsize=(1.2 * len(targets) + 2.5,
+                                     0.9 * len(sources) + 1.8))
+  image = ax.imshow(grid, cmap="viridis", vmin=0.0,
+                    vmax=max(1.0, float(np.nanmax(grid))), aspect="auto")
+  for (r, c), (label, text) in cells.items():
+    ax.text(c, r, text, ha="center", va="center", fontsize=7, gid=label,
+            color="white" if grid[r, c] < 0.6 * image.get_clim()[1] else "black")
+  several = len({s[0] for s in sources}) > 1
+  ax.set_yticks(range(len(sources)), [
+      f"{f's{n + 1} ' if several else ''}{i} {name}" for n, i, name in sources],
+                fontsize=7)
+  ax.set_xticks(range(len(targets)), [f"{i} {name}" for i, name in targets],
+                fontsize=7, rotation=30, ha="right")
+  ax.set_ylabel("source point")
+  ax.set_xlabel("target point")
+  figure.colorbar(image, ax=ax, label="mean lambda (validation)")
+  legend = ("cell: lambda" + ("; change since step 0" if any(
+      "change" in v for v in stats.values()) else "")
+            + ("; hypergradient t (* |t| >= 3)" if significance else ""))
+  ax.set_title(f"Where to transfer: lambda per pair\n{legend}", fontsize=9)
   return figure
 
 
@@ -122,25 +118,27 @@ def _series(trace: dict, name: str) -> np.ndarray:
                      if name in trace[e]])
 
 
-def channel_weights(weights: list[np.ndarray], labels: list[str]):
-  """Per pair, the mean channel weights on validation, sorted, with their entropy."""
-  columns = min(5, len(labels))
-  rows = -(-len(labels) // columns)
-  figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.1 * rows),
-                              squeeze=False)
-  for ax in axes.ravel()[len(labels):]:
-    ax.axis("off")
-  for ax, w, label in zip(axes.ravel(), weights, labels):
-    channels = w.shape[-1]
-    ax.bar(np.arange(channels), np.sort(w.mean(axis=0))[::-1], width=1.0,
-           color="tab:orange")
-    ax.axhline(1 / channels, color="k", linewidth=0.8, linestyle="--")
-    ax.set_title(f"pair {label}: H = {analysis.entropy(w).mean():.3f} "
-                 f"(uniform {np.log(channels):.3f})", fontsize=8)
-    ax.tick_params(labelsize=6)
-  figure.suptitle("Channel weights w (mean over validation, sorted; dashed: "
-                  "uniform 1/C)", fontsize=9)
-  figure.tight_layout()
+def channel_weights(stats: dict):
+  """What to transfer, in one chart: per pair, how far the channel weights are
+  from uniform (log C - H, 0 = uniform) now and at step 0 (hollow marker)."""
+  labels = sorted(stats, key=lambda k: (stats[k]["source_network"],
+                                        stats[k]["source_index"],
+                                        stats[k]["target_index"]))
+  gap = [stats[k]["log_channels"] - stats[k]["entropy"] for k in labels]
+  figure, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(labels) + 1.5), 3.2))
+  ax.bar(range(len(labels)), gap, color="tab:orange", label="end")
+  starts = [(i, stats[k]["log_channels"] - stats[k]["init"]["entropy"])
+            for i, k in enumerate(labels) if "entropy" in stats[k].get("init", {})]
+  if starts:
+    ax.plot(*zip(*starts), linestyle="none", marker="o", fillstyle="none",
+            color="k", label="step 0")
+  ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=90)
+  ax.set_xlabel("pair (source_target point)")
+  ax.set_ylabel("log C - entropy of w\n(0: uniform over channels)")
+  ax.set_ylim(bottom=0)
+  ax.legend(fontsize=7)
+  ax.set_title("What to transfer: how far each pair's channel weights are from "
+               "uniform (mean over validation)", fontsize=9)
   return figure
 
 
@@ -151,26 +149,56 @@ def _show(image: np.ndarray) -> np.ndarray:
 
 
 def saliency_maps(images: np.ndarray, learned: np.ndarray, uniform: np.ndarray):
-  """Fig. 6: saliency of L_wfm with uniform vs learned w, and where they differ."""
-  columns = ("image", "uniform w", "learned w", "more with learned",
-             "less with learned")
-  figure, axes = plt.subplots(len(images), len(columns),
-                              figsize=(2 * len(columns), 2 * len(images)),
-                              squeeze=False)
-  for row, (image, a, b) in enumerate(zip(images, learned, uniform)):
-    a, b = a / max(a.sum(), 1e-12), b / max(b.sum(), 1e-12)
-    difference = a - b
-    panels = (_show(image), b, a, np.maximum(difference, 0),
-              np.maximum(-difference, 0))
-    for ax, panel, title in zip(axes[row], panels, columns):
-      ax.imshow(panel, cmap=None if panel.ndim == 3 else
-                ("gray" if title == "image" else "inferno"))
+  """Fig. 6: saliency of L_wfm with uniform vs learned w, and their difference.
+
+  Each map is normalised to sum 1 (a share of the image's saliency); the
+  saliency panels share one colour scale and the differences one diverging
+  scale centred on 0, each with its colour bar, so that a small difference
+  looks small.
+  """
+  columns = ("image", "uniform w", "learned w", "learned - uniform")
+  shares = [(a / max(a.sum(), 1e-12), b / max(b.sum(), 1e-12))
+            for a, b in zip(learned, uniform)]
+  top = max(float(max(a.max(), b.max())) for a, b in shares)
+  spread = max(float(np.abs(a - b).max()) for a, b in shares) or 1e-12
+  figure = plt.figure(figsize=(2.2 * len(columns), 2 * len(images) + 1))
+  layout = figure.add_gridspec(len(images) + 1, len(columns),
+                               height_ratios=[1] * len(images) + [0.07])
+  axes = np.array([[figure.add_subplot(layout[r, c]) for c in range(len(columns))]
+                   for r in range(len(images))])
+  for row, (image, (a, b)) in enumerate(zip(images, shares)):
+    shown = _show(image)
+    axes[row][0].imshow(shown, cmap="gray" if shown.ndim == 2 else None)
+    saliency = axes[row][1].imshow(b, cmap="inferno", vmin=0, vmax=top)
+    axes[row][2].imshow(a, cmap="inferno", vmin=0, vmax=top)
+    difference = axes[row][3].imshow(a - b, cmap="RdBu_r", vmin=-spread, vmax=spread)
+    for ax, title in zip(axes[row], columns):
       ax.set_xticks([])
       ax.set_yticks([])
       if row == 0:
         ax.set_title(title, fontsize=9)
+  for image, where, label in ((saliency, layout[-1, 1:3], "share of saliency"),
+                              (difference, layout[-1, 3], "learned - uniform")):
+    bar = figure.colorbar(image, cax=figure.add_subplot(where),
+                          orientation="horizontal")
+    bar.set_label(label, fontsize=8)
+    bar.ax.tick_params(labelsize=7, rotation=30)
   figure.suptitle("Saliency max_c |dL_wfm/dx| (each map normalised to sum 1)",
                   fontsize=9)
+  return figure
+
+
+def learning_curves(histories: dict):
+  """Validation accuracy per epoch of compared methods ({method: history})."""
+  figure, ax = plt.subplots(figsize=(6, 3.5))
+  for method, history in histories.items():
+    values = 100 * np.asarray(history.get("val_accuracy", []))
+    if values.size:
+      ax.plot(np.arange(1, values.size + 1), values, marker=".", label=method)
+  ax.set_xlabel("epoch")
+  ax.set_ylabel("validation accuracy (%)")
+  ax.legend(fontsize=8)
+  ax.set_title("Learning curves of the compared methods", fontsize=9)
   return figure
 
 

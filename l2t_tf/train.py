@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from l2t_tf import callbacks as callbacks_lib
 from l2t_tf import checkpoints, config_checks, distribution, export, methods, storage
-from l2t_tf import summaries
+from l2t_tf import plots, summaries
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import joint, pipeline
 from l2t_tf.errors import UserError
@@ -260,4 +260,8 @@ def run_comparison(config, workdir: str, methods_to_run) -> dict:
       results[method] = finished
       continue
     results[method] = run(single, method_dir)
+  histories = {m: r["history"] for m, r in results.items() if r}
+  if len(histories) > 1:  # the chief's: the question a comparison asks
+    plots.save(plots.learning_curves(histories),
+               os.path.join(plots.output_dir(workdir), "learning_curves.png"))
   return results

@@ -25,15 +25,15 @@ def figures(model, val_dataset, trace: dict, start: dict | None = None) -> dict:
   outputs = analysis.meta_outputs(model, val_dataset)  # one pass for both uses
   stats = analysis.with_start(
       analysis.lambda_statistics(model, val_dataset, outputs), start)
-  weights = outputs[1]
   images = next(iter(val_dataset))[0].numpy()[:SAMPLES]
   learned = analysis.saliency(model, images, uniform=False)
   uniform = analysis.saliency(model, images, uniform=True)
+  significance = {label: v["t"] for label, v in
+                  analysis.scaled_hypergradient_t(trace).items()}
   return {
-      "matching_graph.png": plots.matching_graph(stats),
+      "matching.png": plots.matching(stats, significance),
       "lambda_over_training.png": plots.lambda_over_training(trace, stats),
-      "channel_weights.png": plots.channel_weights(
-          weights, [p.label for p in model.pairs]),
+      "channel_weights.png": plots.channel_weights(stats),
       "saliency.png": plots.saliency_maps(images, learned, uniform),
   }
 

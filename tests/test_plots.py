@@ -19,14 +19,17 @@ def assert_png_not_blank(path):
   assert len(np.unique(image.reshape(-1, image.shape[-1]), axis=0)) > 20
 
 
-def test_matching_graph_draws_each_pair_over_the_threshold(tmp_path):
-  figure = plots.matching_graph(_stats())
+def test_matching_heatmap_colours_lambda_and_marks_significance(tmp_path):
+  final = {k: dict(v, entropy=1.0) for k, v in _stats().items()}
+  stats = analysis.with_start(final, {k: {"mean": 0.5, "std": 0.0, "entropy": 1.0}
+                                      for k in final})
+  figure = plots.matching(stats, {"2_2": 4.0, "1_2": -0.4})
   ax = figure.axes[0]
   drawn = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
-  assert drawn == {"1_2": "0.50", "2_1": "1.20", "2_2": "2.50"}  # 1_1 < 0.1
-  widths = {line.get_gid(): line.get_linewidth() for line in ax.lines}
-  assert widths["2_2"] == 8.0 and abs(widths["1_2"] / widths["2_2"] - 0.2) < 1e-9
-  assert_png_not_blank(plots.save(figure, tmp_path / "graph.png"))
+  assert drawn == {"1_1": "0.05\n-0.45", "1_2": "0.50\n+0.00\nt -0.4",
+                   "2_1": "1.20\n+0.70", "2_2": "2.50\n+2.00\nt +4.0*"}
+  np.testing.assert_array_equal(ax.images[0].get_array(), [[0.05, 0.5], [1.2, 2.5]])
+  assert_png_not_blank(plots.save(figure, tmp_path / "matching.png"))
 
 
 def test_lambda_over_training_plots_the_trace_in_epoch_order(tmp_path):
@@ -44,13 +47,17 @@ def test_lambda_over_training_plots_the_trace_in_epoch_order(tmp_path):
   assert_png_not_blank(plots.save(figure, tmp_path / "curves.png"))
 
 
-def test_channel_weights_titles_carry_the_entropy(tmp_path):
-  rng = np.random.RandomState(0)
-  weights = [rng.dirichlet(np.ones(c), size=6) for c in (4, 8, 16)]
-  figure = plots.channel_weights(weights, ["1_1", "2_1", "3_1"])
-  titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
-  for title, w in zip(titles, weights):
-    assert f"H = {analysis.entropy(w).mean():.3f}" in title
+def test_channel_weights_chart_the_entropy_gap_and_its_start(tmp_path):
+  stats = _stats()
+  for k, v in stats.items():
+    v.update(log_channels=np.log(8), entropy=np.log(8) - 0.1 * v["source_index"],
+             init={"entropy": np.log(8) - 0.05})
+  figure = plots.channel_weights(stats)
+  ax = figure.axes[0]
+  heights = [p.get_height() for p in ax.patches]
+  np.testing.assert_allclose(heights, [0.1, 0.1, 0.2, 0.2])  # 1_1, 1_2, 2_1, 2_2
+  np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.05] * 4)
+  assert [t.get_text() for t in ax.get_xticklabels()] == ["1_1", "1_2", "2_1", "2_2"]
   assert_png_not_blank(plots.save(figure, tmp_path / "weights.png"))
 
 
@@ -63,8 +70,22 @@ def test_saliency_maps(tmp_path):
   rng = np.random.RandomState(0)
   images = rng.normal(size=(2, 16, 16, 3))
   figure = plots.saliency_maps(images, rng.rand(2, 16, 16), rng.rand(2, 16, 16))
-  assert len(figure.axes) == 10
+  assert len(figure.axes) == 4 * 2 + 2  # two colour bars
+  scales = {ax.images[0].get_clim() for ax in figure.axes[:8] if ax.images
+            and ax.images[0].get_cmap().name == "inferno"}
+  assert len(scales) == 1  # every saliency panel on one scale
+  low, high = figure.axes[3].images[0].get_clim()
+  assert low == -high  # the difference, centred on 0
   assert_png_not_blank(plots.save(figure, tmp_path / "saliency.png"))
+
+
+def test_learning_curves_draw_each_method(tmp_path):
+  figure = plots.learning_curves({"scratch": {"val_accuracy": [0.5, 0.6, 0.7]},
+                                  "l2t_ww": {"val_accuracy": [0.6, 0.7, 0.8]}})
+  lines = {l.get_label(): l.get_ydata() for l in figure.axes[0].lines}
+  np.testing.assert_allclose(lines["l2t_ww"], [60, 70, 80])
+  assert set(lines) == {"scratch", "l2t_ww"}
+  assert_png_not_blank(plots.save(figure, tmp_path / "curves.png"))
 
 
 def test_noise_mass_draws_each_pair_start_and_end(tmp_path):
