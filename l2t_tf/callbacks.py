@@ -64,6 +64,31 @@ class TestEvaluation(keras.callbacks.Callback):
       logs["test_accuracy"] = float(results["accuracy"])
 
 
+class ConsoleLine(keras.callbacks.Callback):
+  """Keeps Keras's progress line to the few numbers people watch.
+
+  Keras's progress logger runs after every callback of `fit` and prints what
+  is left in the logs; this one, last of ours (after the checkpoint's
+  history and TensorBoard have taken everything), removes the rest
+  (gradient norms, loss parts, policy values: TensorBoard and results.json
+  hold them), so that an epoch line fits a terminal.
+  """
+  SHOWN = ("loss", "loss_target", "accuracy")
+
+  def _trim(self, logs) -> None:
+    if logs is None:
+      return
+    for key in list(logs):
+      if key.removeprefix("val_") not in self.SHOWN:
+        del logs[key]
+
+  def on_train_batch_end(self, batch, logs=None):
+    self._trim(logs)
+
+  def on_epoch_end(self, epoch, logs=None):
+    self._trim(logs)
+
+
 class BestOnValidation(keras.callbacks.Callback):
   """Remembers the epoch with the best validation accuracy and the target's
   weights then (`variables`, which checkpoints hold, so a resumed run keeps

@@ -127,6 +127,7 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
   if chief:
     callbacks[callbacks.index(saver):callbacks.index(saver)] = (
         common.hooks(model).extra_callbacks(context))
+  callbacks.append(callbacks_lib.ConsoleLine())  # last: see there
   logging.info("tracing the training step%s: the first batch waits for it",
                " (L2T-ww's nested tapes: up to a minute on a CPU)"
                if config.method in methods.METHODS else "")

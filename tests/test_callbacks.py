@@ -109,3 +109,12 @@ def test_no_chance_warning_for_a_slow_but_healthy_start():
   # 10 classes: near chance is below 32.5 %.
   assert _chance([0.18] * 8, classes=10)
   assert not _chance([0.18] * 7 + [0.4], classes=10)
+
+
+def test_the_console_line_keeps_what_people_watch():
+  logs = {"loss": 6.0, "loss_target": 0.2, "loss_wfm": 5.8, "accuracy": 0.9,
+          "grad_norm": 1.1, "meta_grad_norm": 0.01, "val_loss": 0.2,
+          "val_accuracy": 0.93, "reward": 0.8}
+  callbacks.ConsoleLine().on_epoch_end(0, logs)
+  assert logs == {"loss": 6.0, "loss_target": 0.2, "accuracy": 0.9,
+                  "val_loss": 0.2, "val_accuracy": 0.93}

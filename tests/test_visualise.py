@@ -113,7 +113,9 @@ def test_tensorboard_runs_and_tags(run_dir):
             "entropy_gap", "meta_grad_norm", "hypergrad", "train_lambda"} <= set(
                 runs[pair]), pair
     assert runs[pair]["lambda_mean"] == {0, 1}
-  assert {"epoch_accuracy", "epoch_loss"} <= set(runs["train"])
+  # Off the console line (callbacks.ConsoleLine), not out of TensorBoard:
+  assert {"epoch_accuracy", "epoch_loss", "epoch_grad_norm",
+          "epoch_meta_grad_norm", "epoch_loss_wfm"} <= set(runs["train"])
   assert {"epoch_accuracy", "epoch_loss"} <= set(runs["validation"])
   assert set(runs["test"]) == {"epoch_accuracy", "epoch_loss"}  # once, at the end
   assert {"config", "_hparams_/session_start_info"} <= set(runs["run"])
