@@ -10,6 +10,7 @@ signature, which decodes, resizes and normalises them itself (REST: base64,
 Needs `pip install -e ".[serving]"` (tensorflow-serving-api) for gRPC.
 """
 import base64
+import importlib
 import json
 import os
 import sys
@@ -110,6 +111,16 @@ def _predict_grpc(requests):
     print(name, ", ".join(f"{l.decode()} {s:.3f}" for l, s in zip(labels, scores)))
 
 
+def _installed(*modules: str) -> bool:
+  """Whether every module imports (a broken install counts as missing)."""
+  try:
+    for module in modules:
+      importlib.import_module(module)
+  except ImportError:
+    return False
+  return True
+
+
 def main(argv):
   del argv
   try:
@@ -129,10 +140,7 @@ def main(argv):
     for image in images.values():
       print(rest_body(image, signature))
     return
-  try:
-    import grpc  # pylint: disable=g-import-not-at-top,unused-import
-    from tensorflow_serving.apis import predict_pb2  # pylint: disable=g-import-not-at-top,unused-import
-  except ImportError:
+  if not _installed("grpc", "tensorflow_serving.apis"):
     print("error: the gRPC client needs tensorflow-serving-api, which is not "
           "installed. Fix: pip install -e \".[serving]\", or pass --rest to print "
           "REST request bodies instead", file=sys.stderr)
