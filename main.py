@@ -14,7 +14,7 @@ from absl import app, flags
 import ml_collections
 from ml_collections import config_flags
 
-from l2t_tf.errors import UserError
+from l2t_tf.errors import UserError, one_line_errors
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.",
                                           lock_config=True)
@@ -195,10 +195,11 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments {argv[1:]}")
   modes = {"train": _train, "export": _export, "visualise": _visualise}
   try:
-    modes[_MODE.value]()
-  except UserError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    # Bad input and filesystem errors (a disk that fills during the final
+    # export, say) are one line; the checkpoints are kept, so the same
+    # command, rerun, finishes the run.
+    one_line_errors(modes[_MODE.value],
+                    then="; then rerun the same command (it resumes)")()
   except KeyboardInterrupt as e:
     print(f"{'terminated' if isinstance(e, Terminated) else 'interrupted'}: the "
           "last checkpoint is kept; rerun the same command to resume",

@@ -30,7 +30,7 @@ from absl import app, flags
 import numpy as np
 
 from l2t_tf import console
-from l2t_tf.errors import UserError
+from l2t_tf.errors import UserError, one_line_errors
 
 # The paper's two setups: (source, target, image size).
 SETUPS = {"32": ("resnet32", "vgg9", 32), "224": ("resnet34", "resnet18", 224)}
@@ -174,11 +174,7 @@ def main(argv):
     return
   passed = [a for a in sys.argv[1:] if not a.startswith("--child")]
   del argv
-  try:
-    _check_flags()
-  except UserError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+  one_line_errors(_check_flags)()
   rows = []
   for deterministic in _DETERMINISM.value:
     for jit in _JIT.value:

@@ -15,7 +15,6 @@ standardised with ImageNet's mean and std, as `data.preprocessing` does.
 import io
 import os
 import re
-import sys
 import tempfile
 
 from absl import app, flags
@@ -28,7 +27,7 @@ import keras  # pylint: disable=g-import-not-at-top,wrong-import-position
 import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 from l2t_tf import storage  # pylint: disable=g-import-not-at-top,wrong-import-position
-from l2t_tf.errors import UserError
+from l2t_tf.errors import UserError, one_line_errors
 from l2t_tf.models import backbones
 
 CIFAR = {"resnet20": 20, "resnet32": 32, "resnet56": 56}
@@ -231,14 +230,11 @@ def run(source: str, out: str, arch: str | None = None,
   return model
 
 
+@one_line_errors
 def main(argv):
   del argv
-  try:
-    model = run(_FROM.value, _OUT.value, _ARCH.value, _NUM_CLASSES.value,
-                _IMAGE_SIZE.value, _STEM_POINT.value)
-  except UserError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+  model = run(_FROM.value, _OUT.value, _ARCH.value, _NUM_CLASSES.value,
+              _IMAGE_SIZE.value, _STEM_POINT.value)
   print(f"wrote {_OUT.value}: {describe(model)}")
 
 

@@ -15,9 +15,11 @@ class UserError(Exception):
     super().__init__(f"{problem}. Fix: {fix}")
 
 
-def one_line_errors(main: Callable) -> Callable:
-  """A command-line `main` whose bad input and filesystem errors end as one
-  `error:` line on stderr and exit code 2, never a traceback."""
+def one_line_errors(main: Callable, then: str = "") -> Callable:
+  """A command-line `main` whose bad input and filesystem errors (a disk
+  full, a path without permission) end as one `error:` line on stderr and
+  exit code 2, never a traceback. `then`: what to do after the fix (main.py:
+  rerun the same command, which resumes)."""
   @functools.wraps(main)
   def wrapped(*args, **kwargs):
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -26,11 +28,11 @@ def one_line_errors(main: Callable) -> Callable:
     except UserError as e:
       problem = str(e)
     except OSError as e:
-      problem = (f"{e.filename}: {e.strerror or e}. Fix: check the path, its "
-                 "permissions and the free space")
+      problem = (f"{e.filename or 'a file'}: {e.strerror or e}. Fix: check the "
+                 f"path, its permissions and the free space{then}")
     except tf.errors.OpError as e:
       problem = (f"{e.message.splitlines()[0]}. Fix: check the path, its "
-                 "permissions and the free space")
+                 f"permissions and the free space{then}")
     print(f"error: {problem}", file=sys.stderr)
     sys.exit(2)
   return wrapped

@@ -375,3 +375,29 @@ def test_the_design_cards_command_says_how_to_prepare_stl10(tmp_path):
   assert len(cli.error_lines(result)) == 1
   assert "tfds build stl10" in result.stderr
   assert not (tmp_path / "run").exists()
+
+
+def test_a_disk_that_fills_during_the_final_export_is_one_line_and_resumes(tmp_path):
+  """Issue #25: ENOSPC while exporting ended in a traceback. The checkpoints
+  are kept, so the same command, rerun once space is free, finishes the run."""
+  workdir = tmp_path / "run"
+  full = tmp_path / "sitecustomize_dir"
+  full.mkdir()
+  (full / "sitecustomize.py").write_text(
+      "import errno, os\n"
+      "from l2t_tf import export\n"
+      "def serving_archive(*args, **kwargs):  # the SavedModel's write fails\n"
+      "  raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), 'saved_model.pb')\n"
+      "export.serving_archive = serving_archive\n")
+  result = subprocess.run(cli.command("--config.method=scratch", workdir=workdir),
+                          capture_output=True, text=True, cwd=cli.ROOT, timeout=600,
+                          env=cli.env(PYTHONPATH=str(full)))
+  assert result.returncode == 2, result.stderr[-2000:]
+  assert cli.error_lines(result) == [l for l in result.stderr.splitlines()
+                                     if l.startswith(("error:", "Traceback"))]
+  assert "No space left on device" in result.stderr
+  assert "then rerun the same command (it resumes)" in result.stderr
+  assert (workdir / "checkpoints").is_dir() and not (workdir / "results.json").exists()
+  again = cli.main("--config.method=scratch", workdir=workdir)
+  assert again.returncode == 0, again.stderr[-2000:]
+  assert (workdir / "results.json").exists() and (workdir / "export" / "target" / "1").is_dir()
