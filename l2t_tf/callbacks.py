@@ -108,8 +108,12 @@ class BestOnValidation(keras.callbacks.Callback):
       self.best = {"best_epoch": epoch + 1,
                    "val_accuracy": float(logs["val_accuracy"]),
                    "test_accuracy": logs.get("test_accuracy")}
-      for kept, weight in zip(self.variables, self.target.weights):
-        kept.assign(weight)
+      self.keep_current()
+
+  def keep_current(self) -> None:
+    """Keeps the target's weights now as the best epoch's."""
+    for kept, weight in zip(self.variables, self.target.weights):
+      kept.assign(weight)
 
   def restore_best(self) -> None:
     """Puts the best epoch's weights into the target (no-op before any epoch)."""

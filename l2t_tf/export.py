@@ -229,19 +229,17 @@ def export_workdir(workdir: str, base: str = "", model_name: str = "",
 
 
 def _export_finished(workdir: str, base: str, model_name: str, version: int) -> str:
-  paths = {name: os.path.join(workdir, name) for name in
-           ("model.keras", workdir_lib.CONFIG, workdir_lib.RESULTS)}
-  for name, path in paths.items():
-    if not storage.exists(path):
-      raise UserError(f"{workdir} has no {name}, so it holds no finished run",
-                      "pass the --workdir of a run that finished training")
   config = workdir_lib.require(workdir, workdir_lib.CONFIG, ("data", "export"))
   class_names = workdir_lib.require(workdir, workdir_lib.RESULTS,
                                     ("class_names",))["class_names"]
+  path = os.path.join(workdir, "model.keras")
+  if not storage.exists(path):
+    raise UserError(f"{workdir} has no model.keras, so it holds no finished run",
+                    "pass the --workdir of a run that finished training")
   try:
-    target = keras.saving.load_model(paths["model.keras"], compile=False)
+    target = keras.saving.load_model(path, compile=False)
   except Exception as e:  # truncated zip, unknown layer ...
-    raise UserError(f"cannot read {paths['model.keras']} ({type(e).__name__})",
+    raise UserError(f"cannot read {path} ({type(e).__name__})",
                     "retrain into a new --workdir") from None
   data = _Namespace(config["data"])
   base = base or config["export"]["base_dir"] or os.path.join(workdir, "export")

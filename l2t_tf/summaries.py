@@ -37,6 +37,15 @@ def write_config(log_dir: str, config_json: str) -> None:
     hparams_api.hparams(values)
 
 
+def write_test(log_dir: str, tested: dict) -> None:
+  """The test set's accuracy and loss as the `test` run, at the best epoch
+  (whose weights they measure), beside Keras's train and validation curves."""
+  with tf.summary.create_file_writer(os.path.join(log_dir, "test")).as_default(
+      step=max(tested["best_epoch"] - 1, 0)):  # Keras's epoch axis starts at 0
+    tf.summary.scalar("epoch_accuracy", tested["test_accuracy"])
+    tf.summary.scalar("epoch_loss", tested["test_loss"])
+
+
 def write_figures(log_dir: str, plots_dir: str) -> list[str]:
   """Every PNG of `plots_dir` as an image of the `run` run; returns their tags."""
   if not storage.isdir(plots_dir):

@@ -140,27 +140,28 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
         f"checkpoint ({checkpointer.latest() or 'none yet'}) is kept",
         "lower --config.train.learning_rate (or transfer.beta) and start a new "
         "--workdir")
-  tested = _test_once(model, datasets.test, best)
+  tested = _test_once(model, datasets.test, best,
+                      last_epoch=len(saver.history.get("loss", [])))
   logging.debug("target weights sha256 %s", weights_fingerprint(target))
   if not chief:
     return {}
-  with tf.summary.create_file_writer(os.path.join(log_dir, "test")).as_default(
-      step=max(tested["best_epoch"] - 1, 0)):  # Keras's epoch axis starts at 0
-    tf.summary.scalar("epoch_accuracy", tested["test_accuracy"])
-    tf.summary.scalar("epoch_loss", tested["test_loss"])
+  summaries.write_test(log_dir, tested)
   results = _write_outputs(config, workdir, model, target, datasets, saver.history,
                            tested, time.time() - start, context, chance.warnings)
   summaries.write_figures(log_dir, os.path.join(workdir, "plots"))
   return results
 
 
-def _test_once(model, test, best) -> dict:
+def _test_once(model, test, best, last_epoch: int) -> dict:
   """The test set, evaluated once on the last weights and once on the best
   validation epoch's, which the target keeps from here on (what is saved and
-  exported): best-epoch numbers, plus the last weights' test accuracy."""
+  exported): best-epoch numbers, plus the last weights' test accuracy. One
+  pass when the last epoch is the best."""
   last = model.evaluate(test, verbose=0, return_dict=True)
-  best.restore_best()
-  chosen = model.evaluate(test, verbose=0, return_dict=True)
+  chosen = last
+  if best.best["best_epoch"] != last_epoch:
+    best.restore_best()
+    chosen = model.evaluate(test, verbose=0, return_dict=True)
   return {**best.best, "test_accuracy": float(chosen["accuracy"]),
           "test_loss": float(chosen["loss"]),
           "last_test_accuracy": float(last["accuracy"])}
@@ -176,8 +177,7 @@ def _restore(model, variables, checkpointer, best) -> tuple[dict, list | None]:
   if not state.pop("optional_restored"):  # a checkpoint of l2t_tf <= 0.1
     logging.warning("%s holds no best-epoch weights: the weights it resumes "
                     "from stand in for them", latest)
-    for kept, weight in zip(best.variables, best.target.weights):
-      kept.assign(weight)
+    best.keep_current()
   best.best = state.get("best") or best.best
   logging.info("resuming from %s (epoch %d, step %d)", latest, state["epoch"],
                state["step"])

@@ -14,11 +14,20 @@ def cross_entropy(labels, logits) -> tf.Tensor:
       labels, logits, from_logits=True))
 
 
+def dense(grads, variables) -> list:
+  """`grads` with zeros for the variables a loss does not reach (None)."""
+  return [ops.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+
+
+def snapshot(variable) -> tf.Tensor:
+  """The current value of a (Keras) variable as a plain tensor."""
+  return tf.identity(getattr(variable, "value", variable))
+
+
 def gradient_step(optimizer, tape: tf.GradientTape, loss, variables) -> tf.Tensor:
   """Applies d loss / d variables with `optimizer` (zero for a variable the loss
   does not reach); returns the gradient's global norm, for the logs."""
-  grads = [ops.zeros_like(v) if g is None else g
-           for g, v in zip(tape.gradient(loss, variables), variables)]
+  grads = dense(tape.gradient(loss, variables), variables)
   optimizer.apply(grads, variables)
   return tf.linalg.global_norm(grads)
 

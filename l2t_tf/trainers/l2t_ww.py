@@ -27,11 +27,6 @@ SCHEMES = ("three_stage", "two_stage")
 META_OBJECTIVES = ("lookahead", "heldout_lookahead", "alignment")
 
 
-def _snapshot(variable) -> tf.Tensor:
-  """The current value of a (Keras) variable as a plain tensor."""
-  return tf.identity(getattr(variable, "value", variable))
-
-
 
 class LearnedTransfer(common.Hooks, keras.Model):
   """Trains `target` with knowledge from frozen `sources`, as L2T-ww (and FM, L2T-w).
@@ -248,17 +243,17 @@ class LearnedTransfer(common.Hooks, keras.Model):
       meta_loss = self.meta_objective(images, labels, source_maps, pooled,
                                       learning_rate)
     grads = meta_tape.gradient(meta_loss, phi)
-    return [ops.zeros_like(v) if g is None else g for g, v in zip(grads, phi)]
+    return common.dense(grads, phi)
 
   def meta_objective(self, images, labels, source_maps, pooled, learning_rate):
     """CE(theta_{T+1}(phi)): the label loss after the look-ahead from the current
     theta, on the training batch (the paper) or on the held-out meta set."""
-    theta0 = [_snapshot(v) for v in self.with_regressors.trainable_variables]
-    velocity0 = [_snapshot(self._velocity(v))
+    theta0 = [common.snapshot(v) for v in self.with_regressors.trainable_variables]
+    velocity0 = [common.snapshot(self._velocity(v))
                  for v in self.with_regressors.trainable_variables]
     # BatchNorm runs in training mode from the current statistics; the updated
     # statistics returned by stateless_call are dropped on purpose.
-    statistics = [_snapshot(v) for v in self.with_regressors.non_trainable_variables]
+    statistics = [common.snapshot(v) for v in self.with_regressors.non_trainable_variables]
     replicas = self._replicas()
     channel_weights, pair_weights = self.meta_networks(pooled)
 
@@ -307,8 +302,8 @@ class LearnedTransfer(common.Hooks, keras.Model):
     only the slopes of the channel distances d along u = grad CE_meta: one
     forward-mode pass, whatever the number of pairs and channels.
     """
-    theta = [_snapshot(v) for v in self.with_regressors.trainable_variables]
-    statistics = [_snapshot(v) for v in self.with_regressors.non_trainable_variables]
+    theta = [common.snapshot(v) for v in self.with_regressors.trainable_variables]
+    statistics = [common.snapshot(v) for v in self.with_regressors.non_trainable_variables]
     replicas = self._replicas()
     direction = lookahead.gradients(
         lambda params: self._meta_set_loss(params, statistics), theta)
@@ -326,7 +321,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
                                          self.beta)
       objective = -alignment / replicas
     grads = tape.gradient(objective, phi)
-    return [ops.zeros_like(v) if g is None else g for g, v in zip(grads, phi)]
+    return common.dense(grads, phi)
 
   def _lookahead_step(self, loss_fn, params, velocity, learning_rate):
     # First order: each step's gradient is taken at a stopped copy of theta_t,

@@ -218,8 +218,7 @@ class JointTransfer(common.Hooks, keras.Model):
                      if source is not None else ops.zeros(()))
       loss = alpha * loss_source + loss_target
       scaled = loss / self._replicas()
-    grads = [ops.zeros_like(v) if g is None else g
-             for g, v in zip(tape.gradient(scaled, theta), theta)]
+    grads = common.dense(tape.gradient(scaled, theta), theta)
     return grads, (loss, loss_target, loss_source, alpha, target_logits)
 
   def test_step(self, data):
@@ -272,12 +271,11 @@ class JointTransfer(common.Hooks, keras.Model):
     # The source pass normalises with the source batch's statistics; its
     # updates of the moving statistics are undone, so they stay the target's.
     statistics = self.joint.non_trainable_variables
-    kept = [tf.identity(ops.convert_to_tensor(v)) for v in statistics]
+    kept = [common.snapshot(v) for v in statistics]
     with tf.control_dependencies(kept):
       _, source_logits = self.joint(source_images, training=True)
     with tf.control_dependencies([source_logits]):
-      for variable, value in zip(statistics, kept):
-        variable.assign(value)
+      _assign(statistics, kept)
     return target_logits, source_logits
 
   def weights_of(self, actions) -> tuple[tf.Tensor, tf.Tensor]:
@@ -333,14 +331,14 @@ class JointTransfer(common.Hooks, keras.Model):
     forward pass left them (what the real step then applies)."""
     theta = self.joint.trainable_variables
     statistics = self.joint.non_trainable_variables
-    start_theta = [_snapshot(v) for v in theta]
-    start_statistics = [_snapshot(v) for v in statistics]
+    start_theta = [common.snapshot(v) for v in theta]
+    start_statistics = [common.snapshot(v) for v in statistics]
     drawn = []
     for draw in (actions, mirrored):
       _assign(statistics, start_statistics)
       class_weights, alpha = self.weights_of(draw)
       grads, parts = self.gradients(target, source, class_weights, alpha)
-      after = [_snapshot(v) for v in statistics]
+      after = [common.snapshot(v) for v in statistics]
       _assign(theta, [t - self.lookahead_lr * g for t, g in zip(start_theta, grads)])
       reward = self._reward(validation)
       _assign(theta, start_theta)
@@ -368,18 +366,14 @@ class JointTransfer(common.Hooks, keras.Model):
     images, labels = validation
     theta = self.joint.trainable_variables
     statistics = self.joint.non_trainable_variables
-    params = [_snapshot(v) for v in theta]
-    kept = [_snapshot(v) for v in statistics]
+    params = [common.snapshot(v) for v in theta]
+    kept = [common.snapshot(v) for v in statistics]
     with tf.GradientTape() as tape:
       tape.watch(params)
       (val_logits, _), _ = self.joint.stateless_call(params, kept, images,
                                                      training=False)
       val_loss = common.cross_entropy(labels, val_logits)
-    direction = [ops.zeros_like(p) if g is None else g
-                 for p, g in zip(params, tape.gradient(val_loss, params))]
-    context = tf.distribute.get_replica_context()
-    if context is not None and context.num_replicas_in_sync > 1:
-      direction = context.all_reduce(tf.distribute.ReduceOp.MEAN, direction)
+    direction = _replica_mean(common.dense(tape.gradient(val_loss, params), params))
     with tf.autodiff.ForwardAccumulator(params, direction) as accumulator:
       (_, source_logits), _ = self.joint.stateless_call(params, kept, source_images,
                                                         training=True)
@@ -391,8 +385,7 @@ class JointTransfer(common.Hooks, keras.Model):
     alignment = tf.math.unsorted_segment_sum(
         slopes, ops.cast(source_labels, "int32"), classes) / ops.cast(
             ops.shape(slopes)[0], slopes.dtype)
-    if context is not None and context.num_replicas_in_sync > 1:
-      alignment = context.all_reduce(tf.distribute.ReduceOp.MEAN, alignment)
+    alignment = _replica_mean(alignment)
     scaled = alignment / (ops.sqrt(ops.mean(alignment ** 2)) + 1e-12)
     scaled = tf.stop_gradient(scaled)
     signed = self.sign * scaled
@@ -413,17 +406,13 @@ class JointTransfer(common.Hooks, keras.Model):
     """R of the target on the validation batch, the encoder in evaluation
     mode, the same on every replica."""
     images, labels = validation
-    reward = ops.cast(self.reward_fn(labels, self.target(images, training=False)),
-                      "float32")
-    context = tf.distribute.get_replica_context()
-    if context is not None and context.num_replicas_in_sync > 1:
-      # Every replica must take the same policy step: average their rewards.
-      reward = context.all_reduce(tf.distribute.ReduceOp.MEAN, reward)
-    return reward
+    # Every replica must take the same policy step: average their rewards.
+    return _replica_mean(ops.cast(
+        self.reward_fn(labels, self.target(images, training=False)), "float32"))
 
   def _apply_policy(self, grads, variables) -> None:
     """The policy's update; the class policy stays put unless it is learned."""
-    grads = [ops.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+    grads = common.dense(grads, variables)
     if self.mode != "learned":  # random / uniform / fixed: lambda's policy stays
       grads = [ops.zeros_like(g) if v is self.policy.class_logits else g
                for g, v in zip(grads, variables)]
@@ -445,9 +434,13 @@ class JointTransfer(common.Hooks, keras.Model):
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
-def _snapshot(variable) -> tf.Tensor:
-  """The current value of a (Keras) variable as a plain tensor."""
-  return tf.identity(ops.convert_to_tensor(variable))
+def _replica_mean(value):
+  """`value` (a tensor or a list of them) averaged over the replicas of a
+  strategy, so that each takes the same policy step; as it is on one device."""
+  context = tf.distribute.get_replica_context()
+  if context is not None and context.num_replicas_in_sync > 1:
+    return context.all_reduce(tf.distribute.ReduceOp.MEAN, value)
+  return value
 
 
 def _assign(variables, values) -> None:
