@@ -137,6 +137,7 @@ def _run_child(spec: str, argv: list[str]) -> dict:
 def _check_flags() -> None:
   """Bad flag values: one error line before the first child starts."""
   from l2t_tf import methods  # pylint: disable=g-import-not-at-top
+  from l2t_tf.trainers import l2t_ww  # pylint: disable=g-import-not-at-top
   for entry in _METHODS.value:
     method, colon, objective = entry.partition(":")
     if method not in methods.REGISTRY:
@@ -146,10 +147,10 @@ def _check_flags() -> None:
       raise UserError("--methods=l2tl is not timed by the bench (it trains on a "
                       "source dataset)", "time it by a short run: python main.py "
                       "--config=configs/l2tl_quickstart.py")
-    if colon and (method != "l2t_ww" or objective not in methods.META_OBJECTIVES):
+    if colon and (method != "l2t_ww" or objective not in l2t_ww.META_OBJECTIVES):
       raise UserError(f"--methods entry '{entry}' is not l2t_ww:OBJECTIVE",
                       f"use l2t_ww:OBJECTIVE with OBJECTIVE among "
-                      f"{list(methods.META_OBJECTIVES)}")
+                      f"{list(l2t_ww.META_OBJECTIVES)}")
   for name, values in (("jit", _JIT.value), ("determinism", _DETERMINISM.value)):
     if not values or set(values) - {"on", "off"}:
       raise UserError(f"--{name}={','.join(values)} is not on or off",

@@ -6,23 +6,16 @@ import keras
 import numpy as np
 
 import l2t_tf
-from l2t_tf import optim, storage
+from l2t_tf import api, optim, storage
 from l2t_tf.errors import UserError
-from l2t_tf.models import backbones, known_answer, layers, naming
+from l2t_tf.models import backbones, known_answer, naming
 from l2t_tf.trainers.classic import HandCrafted
-from l2t_tf.trainers.l2t_ww import META_OBJECTIVES, SCHEMES, LearnedTransfer
-from l2t_tf.trainers.l2tl import BATCH_NORMS, POLICIES, JointTransfer
+from l2t_tf.trainers.l2t_ww import LearnedTransfer
+from l2t_tf.trainers.l2tl import JointTransfer
 from l2t_tf.transfer import policy as policy_lib
 from l2t_tf.transfer import pairs as pairs_lib
-from l2t_tf.transfer.meta_networks import (KINDS, WHERE_ACTIVATIONS, WHERE_INITS,
-                                           MetaNetworks)
 
-# Learned-weight methods: method -> (learn what, learn where).
-METHODS = {
-    "fm": (False, False),
-    "l2t_w": (True, False),
-    "l2t_ww": (True, True),
-}
+METHODS = api.METHODS  # the learned-weight methods: (learn what, learn where)
 # Hand-crafted baselines: method -> the config fields of the losses it uses.
 HANDCRAFTED = {
     "lwf": ("lwf_weight",),
@@ -81,43 +74,12 @@ def _points(model: keras.Model, network: int) -> list[pairs_lib.Point]:
   return pairs_lib.points(backbones.feature_shapes(model), network)
 
 
-def build_with_regressors(target: keras.Model, pairs,
-                  recipe: layers.Recipe = layers.Recipe()) -> keras.Model:
-  """x -> [logits, r(T^n(x)) per pair]: the target plus 1x1-conv regressors."""
-  outputs = [target.output]
-  for i, pair in enumerate(pairs):
-    feature = target.get_layer(pair.target.name).output
-    regressor = recipe.regressor(pair.source.shape[-1], pair.target.shape[-1],
-                                 name=f"regressor_{i}_{pair.label}")
-    outputs.append(regressor(feature))
-  return keras.Model(target.input, outputs, name="target_with_regressors")
-
-
 def check_transfer_config(config) -> None:
-  """The transfer fields a run of fm / l2t_w / l2t_ww needs, checked without data.
-
-  Grids and comparisons call it for every planned run before the first trains.
-  """
+  """The fm / l2t_w / l2t_ww fields that only make sense together (each field
+  alone: config_checks), checked without data; `train.check_run` calls it for
+  every planned run before the first trains."""
   transfer = config.transfer
-  if transfer.scheme not in SCHEMES:
-    raise UserError(f"unknown transfer.scheme '{transfer.scheme}'",
-                    f"use one of {list(SCHEMES)}")
-  if transfer.meta not in KINDS:
-    raise UserError(f"unknown transfer.meta '{transfer.meta}'",
-                    f"use one of {list(KINDS)}")
-  if transfer.beta < 0:
-    raise UserError(f"transfer.beta must be >= 0, got {transfer.beta}",
-                    "use the paper's 0.5 (0 turns the transfer off)")
-  if transfer.inner_steps < 1:
-    raise UserError(f"transfer.inner_steps must be >= 1, got {transfer.inner_steps}",
-                    "use the paper's 2")
-  if transfer.get("meta_start_epoch", 0) < 0:
-    raise UserError(f"transfer.meta_start_epoch must be >= 0, got "
-                    f"{transfer.meta_start_epoch}", "use 0 (the paper) or a few epochs")
   objective = transfer.get("meta_objective", "lookahead")
-  if objective not in META_OBJECTIVES:
-    raise UserError(f"unknown transfer.meta_objective '{objective}'",
-                    f"use one of {list(META_OBJECTIVES)}")
   learns = not transfer.get("freeze_meta", False)
   if objective != "lookahead" and learns:
     if config.data.get("meta_into_train", False):
@@ -130,54 +92,30 @@ def check_transfer_config(config) -> None:
                       "set, but data.meta_per_class is 0",
                       "pass e.g. --config.data.meta_per_class=10 (taken from "
                       "data.val_per_class's images)")
-  if transfer.meta_every < 1:
-    raise UserError(f"transfer.meta_every must be >= 1, got {transfer.meta_every}",
-                    "use 1 (a meta step every batch, the paper) or k > 1")
 
 
 def build_transfer(config, target: keras.Model, calibration_images=None,
                    steps_per_epoch: int = 1, meta_set=None) -> LearnedTransfer:
-  """The LearnedTransfer trainer for fm / l2t_w / l2t_ww (`calibration_images`:
-  target images for known-answer sources; `meta_set`: (images, labels) held
-  out for the alignment meta-objective)."""
-  check_transfer_config(config)
+  """The LearnedTransfer trainer for fm / l2t_w / l2t_ww from the config, by
+  `api.learned_transfer` (`calibration_images`: target images for
+  known-answer sources; `meta_set`: (images, labels) held out for the
+  meta-objective)."""
   transfer = config.transfer
-  objective = transfer.get("meta_objective", "lookahead")
-  if transfer.get("freeze_meta", False):
-    objective = "lookahead"  # no meta step: the estimator is never called
   paths = list(transfer.source_paths) or [""]
   sources = [load_source(path, calibration_images, target.input_shape[1:])
              for path in paths]
-  source_points = [p for k, s in enumerate(sources) for p in _points(s, k)]
-  target_points = _points(target, -1)
-  pairs = pairs_lib.build_pairs(transfer.matching, source_points, target_points,
-                                tuple(transfer.pairs))
-  learn_what, learn_where = METHODS[config.method]
-  if transfer.where_init not in WHERE_INITS:
-    raise UserError(f"unknown transfer.where_init '{transfer.where_init}'",
-                    f"use one of {list(WHERE_INITS)}")
-  if transfer.where_activation not in WHERE_ACTIVATIONS:
-    raise UserError(f"unknown transfer.where_activation "
-                    f"'{transfer.where_activation}'",
-                    f"use one of {list(WHERE_ACTIVATIONS)}")
-  meta = MetaNetworks([p.source.shape[-1] for p in pairs], learn_what,
-                      learn_where, kind=transfer.meta, where_init=transfer.where_init,
-                      where_activation=transfer.where_activation,
-                      name="meta_networks")
-  extractors = [backbones.feature_extractor(source) for source in sources]
-  with_regressors = build_with_regressors(target, pairs,
-                                         layers.recipe_from_config(config.model))
-  return LearnedTransfer(target, with_regressors, extractors, pairs,
-                         meta, beta=transfer.beta, inner_steps=transfer.inner_steps,
-                         scheme=transfer.scheme, meta_every=transfer.meta_every,
-                         meta_start=round(transfer.get("meta_start_epoch", 0)
-                                          * steps_per_epoch),
-                         first_order=transfer.first_order,
-                         freeze_meta=transfer.freeze_meta,
-                         meta_objective=objective,
-                         meta_set=meta_set if objective != "lookahead" else None,
-                         placebo=transfer.get("placebo", False),
-                         lookahead_lr=transfer.get("lookahead_lr", 0.0))
+  return api.learned_transfer(
+      target, sources, method=config.method, matching=transfer.matching,
+      pairs=tuple(transfer.pairs), beta=transfer.beta,
+      inner_steps=transfer.inner_steps, scheme=transfer.scheme, meta=transfer.meta,
+      where_init=transfer.where_init, where_activation=transfer.where_activation,
+      meta_objective=transfer.get("meta_objective", "lookahead"), meta_set=meta_set,
+      meta_every=transfer.meta_every,
+      meta_start=round(transfer.get("meta_start_epoch", 0) * steps_per_epoch),
+      first_order=transfer.first_order, freeze_meta=transfer.freeze_meta,
+      placebo=transfer.get("placebo", False),
+      lookahead_lr=transfer.get("lookahead_lr", 0.0),
+      init=config.model.get("init", "reference"))
 
 
 def build_finetune(config, num_classes: int, input_shape) -> keras.Model:
@@ -218,10 +156,6 @@ def build_handcrafted(config, target: keras.Model) -> HandCrafted:
 
 def l2tl_source_batch_size(config) -> int:
   """B_S: `l2tl.source_batch_size`, or the target's batch size when 0."""
-  if config.l2tl.source_batch_size < 0:
-    raise UserError(f"l2tl.source_batch_size must be >= 0, got "
-                    f"{config.l2tl.source_batch_size}", "use 0 (train.batch_size, "
-                    "B_T) or a number of source images")
   return config.l2tl.source_batch_size or config.train.batch_size
 
 
@@ -245,24 +179,6 @@ def build_l2tl(config, num_classes: int, input_shape,
                       f"{list(class_names[:5])}{' ...' if len(class_names) > 5 else ''}",
                       "name source classes, or prefixes ending in ':' such as "
                       "--config.l2tl.fixed_classes='(\"digit:\",)'")
-  if l2tl.policy not in POLICIES:
-    raise UserError(f"unknown l2tl.policy '{l2tl.policy}'", f"use one of {POLICIES}")
-  if l2tl.batch_norm not in BATCH_NORMS:
-    raise UserError(f"unknown l2tl.batch_norm '{l2tl.batch_norm}'",
-                    f"use one of {BATCH_NORMS}")
-  if l2tl.reward not in policy_lib.REWARDS:
-    raise UserError(f"unknown l2tl.reward '{l2tl.reward}'",
-                    f"use one of {list(policy_lib.REWARDS)}")
-  if l2tl.actions < 2 or l2tl.alpha_actions < 2:
-    raise UserError(f"l2tl.actions and l2tl.alpha_actions must be >= 2, got "
-                    f"{l2tl.actions} and {l2tl.alpha_actions}",
-                    "use the paper's 11 and 100")
-  if l2tl.policy_learning_rate <= 0:
-    raise UserError(f"l2tl.policy_learning_rate must be positive, got "
-                    f"{l2tl.policy_learning_rate}", "use e.g. 1e-4")
-  if l2tl.pretrain_steps < 0:
-    raise UserError(f"l2tl.pretrain_steps must be >= 0, got {l2tl.pretrain_steps}",
-                    "use 0 (encoder already pretrained) or a number of steps")
   head = None
   if config.transfer.source_paths:
     path = config.transfer.source_paths[0]

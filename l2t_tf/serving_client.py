@@ -13,7 +13,6 @@ import base64
 import importlib
 import json
 import os
-import sys
 
 from absl import app, flags
 
@@ -25,6 +24,7 @@ import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 from l2t_tf import storage  # pylint: disable=g-import-not-at-top,wrong-import-position
+from l2t_tf import errors  # pylint: disable=g-import-not-at-top,wrong-import-position
 from l2t_tf.errors import UserError  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _IMAGES = flags.DEFINE_string("images", None, "Folder of PNG/JPEG/BMP/GIF images.")
@@ -101,11 +101,11 @@ def _predict_grpc(requests):
     try:
       outputs = stub.Predict(request, _TIMEOUT.value).outputs
     except grpc.RpcError as e:
-      print(f"error: TF Serving at {_SERVER.value} answered {e.code().name} for "
-            f"{name} ({e.details()}). Fix: start the server (tensorflow_model_server "
-            "--port=8500 --model_base_path=EXPORT_BASE/target) or pass --server, "
-            "--model and --signature that it serves", file=sys.stderr)
-      sys.exit(2)
+      raise UserError(
+          f"TF Serving at {_SERVER.value} answered {e.code().name} for {name} "
+          f"({e.details()})", "start the server (tensorflow_model_server "
+          "--port=8500 --model_base_path=EXPORT_BASE/target) or pass --server, "
+          "--model and --signature that it serves") from e
     labels = tf.make_ndarray(outputs["top_class_names"])[0]
     scores = tf.make_ndarray(outputs["top_probabilities"])[0]
     print(name, ", ".join(f"{l.decode()} {s:.3f}" for l, s in zip(labels, scores)))
@@ -126,12 +126,7 @@ def main(argv):
   try:
     images = read_images(_IMAGES.value or "")
   except ValueError as e:
-    print(f"error: {e}. Fix: pass --images=DIR with readable image files",
-          file=sys.stderr)
-    sys.exit(2)
-  except UserError as e:  # a filesystem that cannot be reached
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    raise UserError(str(e), "pass --images=DIR with readable image files") from e
   signature = _SIGNATURE.value or ("serving_default" if _PIXELS.value
                                     else "serve_encoded")
   images = {name: pixels if _PIXELS.value else data
@@ -141,13 +136,12 @@ def main(argv):
       print(rest_body(image, signature))
     return
   if not _installed("grpc", "tensorflow_serving.apis"):
-    print("error: the gRPC client needs tensorflow-serving-api, which is not "
-          "installed. Fix: pip install -e \".[serving]\", or pass --rest to print "
-          "REST request bodies instead", file=sys.stderr)
-    sys.exit(2)
+    raise UserError("the gRPC client needs tensorflow-serving-api, which is not "
+                    "installed", 'pip install -e ".[serving]", or pass --rest to '
+                    "print REST request bodies instead")
   _predict_grpc({name: predict_request(image, _MODEL.value, signature)
                  for name, image in images.items()})
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(errors.one_line_errors(main))

@@ -94,6 +94,6 @@ def build_pairs(matching: str, source_points: Sequence[Point],
         f"no source point has the spatial size of a target point for "
         f"'{matching}' matching (source {[p.shape[:2] for p in candidates]}, "
         f"target {[p.shape[:2] for p in target_points]})",
-        "use --config.transfer.matching=all_to_all, which resizes, or "
-        "explicit transfer.pairs")
+        "use all_to_all matching (--config.transfer.matching=all_to_all), "
+        "which resizes, or explicit pairs")
   return pairs

@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from l2t_tf import methods
+from l2t_tf import api
 from l2t_tf.errors import UserError
 from l2t_tf.models import backbones
 from l2t_tf.models.layers import BatchNorm, Recipe
@@ -84,9 +84,9 @@ def test_regressors_follow_the_recipe():
   import tiny  # pylint: disable=g-import-not-at-top
   target, source = tiny.target(), tiny.source()
   pairs = tiny.all_to_all(target, source)
-  keras_regressors = methods.build_with_regressors(target, pairs, Recipe("keras"))
+  keras_regressors = api.with_regressors(target, pairs, Recipe("keras"))
   assert not np.any(keras_regressors.get_layer(index=-1).bias.numpy())
-  reference = methods.build_with_regressors(target, pairs, Recipe("reference"))
+  reference = api.with_regressors(target, pairs, Recipe("reference"))
   assert np.any(reference.get_layer(index=-1).bias.numpy())
 
 

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tiny
-from l2t_tf import methods, optim
+from l2t_tf import api, optim
 from l2t_tf.models import backbones, naming
 from l2t_tf.trainers import common
 from l2t_tf.trainers.l2t_ww import LearnedTransfer
@@ -30,7 +30,7 @@ def _build(inner_steps, scheme, learn, batch_norm, random_phi, seed, pooling):
   if random_phi:  # away from the symmetric start, so every path matters
     for v in meta.trainable_variables:
       v.assign(np.random.RandomState(0).normal(0, 0.3, v.shape))
-  model = LearnedTransfer(target, methods.build_with_regressors(target, pairs),
+  model = LearnedTransfer(target, api.with_regressors(target, pairs),
                           [backbones.feature_extractor(source)], pairs, meta,
                           inner_steps=inner_steps, scheme=scheme)
   optimizer = optim.SGDL2(learning_rate=LEARNING_RATE, momentum=0.9, l2=1e-3)

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from l2t_tf import analysis, methods, optim
+from l2t_tf import analysis, api, optim
 from l2t_tf.models import backbones, known_answer
 from l2t_tf.trainers.l2t_ww import LearnedTransfer
 from l2t_tf.transfer import pairs as pairs_lib
@@ -58,7 +58,7 @@ def _mean_meta_gradient(sources, seed=0, warm_up_steps=60, target_point=None):
   pairs = [p for p in pairs if target_point in (None, p.target.name)]
   meta = MetaNetworks([p.source.shape[-1] for p in pairs], where_init="neutral",
                       where_activation="softplus")
-  model = LearnedTransfer(target, methods.build_with_regressors(target, pairs),
+  model = LearnedTransfer(target, api.with_regressors(target, pairs),
                           [backbones.feature_extractor(s) for s in sources], pairs,
                           meta, freeze_meta=True)
   model.compile(optim.SGDL2(learning_rate=0.1, momentum=0.9, l2=1e-4),
