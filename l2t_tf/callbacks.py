@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from l2t_tf import analysis, checkpoints
 from l2t_tf import workdir as workdir_lib
-from l2t_tf.trainers import common
+from l2t_tf import hooks
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
@@ -330,7 +330,7 @@ class ChanceWarning(keras.callbacks.Callback):
 
   def on_epoch_end(self, epoch, logs=None):
     accuracy = (logs or {}).get("accuracy")
-    if accuracy is None or not common.hooks(self.model).trains_target():
+    if accuracy is None or not hooks.hooks(self.model).trains_target():
       return
     self.recent = (self.recent + [float(accuracy)])[-self.patience:]
     if self.window is None and len(self.recent) == self.patience and \

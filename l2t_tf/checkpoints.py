@@ -31,7 +31,7 @@ from tensorflow import errors as tf_errors
 
 from l2t_tf import storage
 from l2t_tf.errors import UserError
-from l2t_tf.trainers import common
+from l2t_tf import hooks
 
 FOLDER = "checkpoints"
 LATEST = "LATEST"
@@ -41,7 +41,7 @@ _NAME = re.compile(r"ckpt-\d{8}")
 def training_variables(model) -> list:
   """Everything `fit` changes, in a fixed order (model weights, optimizers, metrics)."""
   groups = [model.weights, model.optimizer.variables,
-            common.hooks(model).extra_state(), model.metrics_variables]
+            hooks.hooks(model).extra_state(), model.metrics_variables]
   seen, variables = set(), []
   for variable in (v for group in groups for v in group):
     if id(variable) not in seen:

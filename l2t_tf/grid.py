@@ -21,7 +21,7 @@ import statistics
 
 from absl import logging
 
-from l2t_tf import storage, train
+from l2t_tf import methods, storage, train
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.errors import UserError
 
@@ -105,7 +105,8 @@ def run_grid(config, workdir: str) -> list[dict]:
   rows = []
   for index, (name, column, seed, run_config, folder) in enumerate(planned):
     run_dir = os.path.join(workdir, folder)
-    result = workdir_lib.finished(run_dir, run_config.to_json_best_effort())
+    result = workdir_lib.finished(run_dir, run_config.to_json_best_effort(),
+                                  methods.get(run_config.method).unused_sections())
     if result is not None:
       logging.info("[%d/%d] %s finished, skipping", index + 1, len(planned), folder)
     else:

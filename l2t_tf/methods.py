@@ -1,6 +1,6 @@
 """Builds the compiled Keras model for `config.method` from a config and the data."""
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 import keras
 import numpy as np
@@ -9,6 +9,9 @@ import l2t_tf
 from l2t_tf import api, optim, storage
 from l2t_tf.errors import UserError
 from l2t_tf.models import backbones, known_answer, naming
+from l2t_tf.reports import Reports
+from l2t_tf.reports.l2tl import PolicyReports
+from l2t_tf.reports.learned_transfer import LearnedTransferReports
 from l2t_tf.trainers.classic import HandCrafted
 from l2t_tf.trainers.l2t_ww import LearnedTransfer
 from l2t_tf.trainers.l2tl import JointTransfer
@@ -279,33 +282,69 @@ def _build_l2tl(request: Request) -> tuple[keras.Model, keras.Model]:
   return model, model.target
 
 
-# Every method: its name -> the builder of its (trainer, target). A new method
-# is a builder (and its trainer, if Keras's own train_step will not do) plus
-# one line here.
-REGISTRY = {
-    "scratch": _build_plain,
-    "finetune": _build_plain,
-    **{name: _build_learned for name in METHODS},
-    **{name: _build_handcrafted for name in HANDCRAFTED},
-    "l2tl": _build_l2tl,
+OPTIONAL_SECTIONS = ("transfer", "l2tl")  # config sections not every method reads
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+  """A registry entry: everything the rest of l2t_tf needs to know of a method.
+
+  build: Request -> (trainer to `fit`, target to save and export), compiled.
+  reports: its callbacks, end-of-run files and figures (l2t_tf/reports/).
+  check: its fields that only make sense together, checked before data loads.
+  reads: the OPTIONAL_SECTIONS it reads (a change elsewhere cannot change its run).
+  source_dataset: trains on `l2tl.source_data` beside the target data.
+  matches_features: matches feature maps, so it can use known-answer sources.
+  trace_note: said while the first training step traces (a slow one).
+  """
+  build: Callable[[Request], tuple[keras.Model, keras.Model]]
+  reports: Reports = Reports()
+  check: Callable[[Any], None] = lambda config: None
+  reads: tuple[str, ...] = ("transfer",)
+  source_dataset: bool = False
+  matches_features: bool = False
+  trace_note: str = ""
+
+  def unused_sections(self) -> tuple[str, ...]:
+    """Dotted prefixes of the config sections this method never reads."""
+    return tuple(f"{s}." for s in OPTIONAL_SECTIONS if s not in self.reads)
+
+
+_LEARNED = Method(_build_learned, LearnedTransferReports(),
+                  check=check_transfer_config, matches_features=True,
+                  trace_note=" (L2T-ww's nested tapes: up to a minute on a CPU)")
+
+# Every method by name. A new method is a builder (and its trainer, if Keras's
+# own train_step will not do; its reports, if it writes any) plus one line here.
+REGISTRY: dict[str, Method] = {
+    "scratch": Method(_build_plain, reads=()),
+    "finetune": Method(_build_plain),
+    **{name: _LEARNED for name in METHODS},
+    **{name: Method(_build_handcrafted) for name in HANDCRAFTED},
+    "l2tl": Method(_build_l2tl, PolicyReports(),
+                   check=lambda config: check_l2tl_config(config.l2tl),
+                   reads=("transfer", "l2tl"), source_dataset=True),
 }
+
+
+def get(name: str) -> Method:
+  """The registry entry of method `name`; one line naming the known ones if none."""
+  if name not in REGISTRY:
+    raise UserError(f"unknown method '{name}'", f"use one of {sorted(REGISTRY)}")
+  return REGISTRY[name]
 
 
 def check_config(config) -> None:
   """What can be checked of a run's method without data or sources."""
-  if config.method not in REGISTRY:
-    raise UserError(f"unknown method '{config.method}'",
-                    f"use one of {sorted(REGISTRY)}")
-  if config.method in METHODS:
-    check_transfer_config(config)
+  method = get(config.method)
+  method.check(config)
   known = [p for p in config.transfer.source_paths if p.startswith(tuple(KNOWN_ANSWER))]
-  if known and config.method not in METHODS:
+  if known and not method.matches_features:
+    matching = sorted(n for n, m in REGISTRY.items() if m.matches_features)
     raise UserError(f"{known[0]} is a known-answer source (feature maps for "
                     f"matching, no classifier), which {config.method} cannot use",
-                    f"use it with {', '.join(METHODS)}, or pass the plain "
+                    f"use it with {', '.join(matching)}, or pass the plain "
                     f"source {known[0].split(':', 1)[1]}")
-  if config.method == "l2tl":
-    check_l2tl_config(config.l2tl)
 
 
 def check_l2tl_config(l2tl) -> None:
@@ -332,11 +371,9 @@ def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
   `calibration_images`: target training images, for known-answer sources.
   `meta_set`: (images, labels), data.meta_per_class's held-out images.
   """
-  if config.method not in REGISTRY:
-    raise UserError(f"unknown method '{config.method}'",
-                    f"use one of {sorted(REGISTRY)}")
+  method = get(config.method)
   with naming.fresh_names():  # checkpoints restore by variable path
-    return REGISTRY[config.method](Request(
+    return method.build(Request(
         config, num_classes, tuple(input_shape), steps_per_epoch, jit_compile,
         tuple(source_classes), calibration_images, meta_set))
 

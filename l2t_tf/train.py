@@ -20,7 +20,7 @@ from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import joint, pipeline
 from l2t_tf.errors import UserError
 from l2t_tf.models import layers
-from l2t_tf.trainers import common
+from l2t_tf import reports
 
 
 def weights_fingerprint(model: keras.Model) -> str:
@@ -75,7 +75,7 @@ def run(config, workdir: str) -> dict:
   datasets = pipeline.build_datasets(config.data, config.train.batch_size,
                                      seed=config.seed)
   source_classes = []
-  if config.method == "l2tl":  # the source dataset joins the training stream
+  if methods.get(config.method).source_dataset:  # it joins the training stream
     datasets, source_classes = joint.add_source(
         datasets, config.l2tl, methods.l2tl_source_batch_size(config), config.seed)
   jit_compile = distribution.resolve_jit_compile(config.train.jit_compile,
@@ -90,6 +90,7 @@ def run(config, workdir: str) -> dict:
     if chief:
       held.enter_context(workdir_lib.lock(workdir))
       workdir_lib.prepare(workdir, config.to_json_best_effort(),
+                          unused=methods.get(config.method).unused_sections(),
                           required_bytes=(config.checkpoint.keep + 2) * state_bytes)
       for path in workdir_lib.remove_leftovers(workdir):
         logging.info("removed %s, left by an interrupted run", path)
@@ -122,15 +123,14 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
   callbacks = [guard, best, chance, saver, keras.callbacks.TensorBoard(log_dir)]
   if config.train.test_every_epoch:  # before the tracker and TensorBoard
     callbacks.insert(1, callbacks_lib.TestEvaluation(datasets.test, guard))
-  context = common.RunContext(workdir, log_dir, datasets, fresh=not state,
+  context = reports.RunContext(workdir, log_dir, datasets, fresh=not state,
                               guard=guard, source_classes=tuple(source_classes))
   if chief:
     callbacks[callbacks.index(saver):callbacks.index(saver)] = (
-        common.hooks(model).extra_callbacks(context))
+        methods.get(config.method).reports.callbacks(model, context))
   callbacks.append(callbacks_lib.ConsoleLine())  # last: see there
   logging.info("tracing the training step%s: the first batch waits for it",
-               " (L2T-ww's nested tapes: up to a minute on a CPU)"
-               if config.method in methods.METHODS else "")
+               methods.get(config.method).trace_note)
   _fit(model, datasets, config, callbacks, state, guard)
   chance.judge()
   if guard.failure:
@@ -208,7 +208,7 @@ def _fit(model, datasets, config, callbacks, state: dict, guard) -> None:
 
 
 def _write_outputs(config, workdir, model, target, datasets, history, best,
-                   seconds, context: common.RunContext, warnings) -> dict:
+                   seconds, context: reports.RunContext, warnings) -> dict:
   layers.with_stock_layers(target).save(os.path.join(workdir, "model.keras"))
   final = {k: v[-1] for k, v in history.items()}
   results = {
@@ -226,7 +226,7 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
       "seed": config.seed,
       "warnings": warnings,
   }
-  results.update(common.hooks(model).write_outputs(context))
+  results.update(methods.get(config.method).reports.write_outputs(model, context))
   if config.export.enabled:
     results["export"] = export.export_target(
         target, datasets.class_names, config.data, _export_base(config, workdir),
@@ -255,7 +255,8 @@ def run_comparison(config, workdir: str, methods_to_run) -> dict:
   results = {}
   for method, single in zip(methods_to_run, planned):
     method_dir = os.path.join(workdir, method)
-    finished = workdir_lib.finished(method_dir, single.to_json_best_effort())
+    finished = workdir_lib.finished(method_dir, single.to_json_best_effort(),
+                                    methods.get(method).unused_sections())
     if finished is not None:  # rerunning a comparison resumes it
       logging.info("%s already finished in %s, skipping it", method, method_dir)
       results[method] = finished

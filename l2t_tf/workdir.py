@@ -81,24 +81,18 @@ def flatten(tree: dict, prefix: str = "") -> dict:
   return flat
 
 
-def config_differences(saved: dict, current: dict) -> list[str]:
-  """Fields (dotted) whose values differ, ignoring RESUMABLE_CHANGES.
+def config_differences(saved: dict, current: dict, unused=()) -> list[str]:
+  """Fields (dotted) whose values differ, ignoring RESUMABLE_CHANGES and the
+  `unused` prefixes (the sections the run's method never reads:
+  `methods.Method.unused_sections`).
 
   A field the saved config lacks was added to l2t_tf after that run, whose
   default reproduces what the run did, so it is no difference.
   """
   saved, current = flatten(upgrade_config(saved)), flatten(current)
-  unused = _unused_sections(saved.get("method"))
   return sorted(k for k in saved
                 if saved[k] != current.get(k)
-                and not k.startswith(RESUMABLE_CHANGES + unused))
-
-
-def _unused_sections(method) -> tuple:
-  """Config sections that `method` never reads (so they cannot change its run)."""
-  if method == "scratch":
-    return ("transfer.", "l2tl.")
-  return () if method == "l2tl" else ("l2tl.",)
+                and not k.startswith(RESUMABLE_CHANGES + tuple(unused)))
 
 
 @contextlib.contextmanager
@@ -203,18 +197,19 @@ def remove_leftovers(workdir: str) -> list[str]:
   return sorted(removed)
 
 
-def finished(run_dir: str, config_json: str) -> dict | None:
+def finished(run_dir: str, config_json: str, unused=()) -> dict | None:
   """The results of a finished run in `run_dir`, or None when it has not finished.
 
   Refuses a finished run whose config differs from `config_json` (outside
-  RESUMABLE_CHANGES): a grid or comparison must not report a stale result.
+  RESUMABLE_CHANGES and the `unused` config sections of its method): a grid
+  or comparison must not report a stale result.
   """
   results = read_json(run_dir, RESULTS)
   if results is None:
     return None
   saved = read_json(run_dir, CONFIG)
   if saved is not None:
-    differences = config_differences(saved, json.loads(config_json))
+    differences = config_differences(saved, json.loads(config_json), unused)
     if differences:
       raise UserError(f"{run_dir} holds a finished run with another config "
                       f"(differs in {', '.join(differences[:5])})",
@@ -223,7 +218,8 @@ def finished(run_dir: str, config_json: str) -> dict | None:
   return results
 
 
-def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0) -> None:
+def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0,
+            unused=()) -> None:
   """Creates `workdir` and checks it, and the saved config if there is one.
 
   Refuses a finished run, an unwritable folder, a disk with less than
@@ -252,7 +248,7 @@ def prepare(workdir: str, config_json: str = "{}", required_bytes: int = 0) -> N
   path = os.path.join(workdir, CONFIG)
   saved = read_json(workdir, CONFIG)
   if saved is not None:
-    differences = config_differences(saved, current)
+    differences = config_differences(saved, current, unused)
     if differences:
       raise UserError(f"{workdir} holds a run with another config "
                       f"(differs in {', '.join(differences[:5])})",

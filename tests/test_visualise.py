@@ -9,6 +9,7 @@ import tensorflow as tf
 
 import cli
 from l2t_tf import analysis, visualise
+from l2t_tf.reports import learned_transfer
 from test_plots import assert_png_not_blank
 
 PLOTS = ("matching.png", "lambda_over_training.png", "channel_weights.png",
@@ -36,7 +37,7 @@ def test_drawn_lambdas_equal_lambdas_json(run_dir):
   recomputed = analysis.lambda_statistics(model, datasets.val)
   for label, values in saved.items():
     assert recomputed[label]["mean"] == pytest.approx(values["mean"], abs=1e-6)
-  figures = visualise.figures(model, datasets.val, trace)
+  figures = learned_transfer.figures(model, datasets.val, trace)
   drawn = {t.get_gid(): t.get_text().split("\n")[0]
            for t in figures["matching.png"].axes[0].texts if t.get_gid()}
   assert drawn == {label: f"{v['mean']:.2f}" for label, v in saved.items()}
@@ -55,7 +56,7 @@ def test_lambdas_json_reports_start_end_and_change(run_dir):
   assert any(abs(v["change"]["mean"]) > 0 for v in saved.values())
   model, datasets, _ = visualise.load(str(run_dir))
   trace = json.loads((run_dir / "meta_trace.json").read_text())
-  figures = visualise.figures(model, datasets.val, trace, start)
+  figures = learned_transfer.figures(model, datasets.val, trace, start)
   drawn = {t.get_gid(): t.get_text()
            for t in figures["matching.png"].axes[0].texts if t.get_gid()}
   label = next(iter(saved))
@@ -127,4 +128,4 @@ def test_visualise_a_scratch_run_is_a_clear_error(tmp_path):
   (tmp_path / "config.json").write_text(json.dumps({"method": "scratch"}))
   result = cli.main("--mode=visualise", workdir=tmp_path, config=None)
   assert result.returncode != 0
-  assert "transfers nothing to plot" in cli.error_lines(result)[0]
+  assert "has no figures to redraw" in cli.error_lines(result)[0]

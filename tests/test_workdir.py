@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from l2t_tf import workdir
+from l2t_tf import methods, workdir
 from l2t_tf.errors import UserError
 
 
@@ -99,9 +99,13 @@ def test_fields_added_since_a_run_and_unused_sections_are_no_difference():
            "transfer": {"matching": "one_to_one"}}
   current = {"method": "scratch", "train": {"epochs": 3, "new_field": 1},
              "transfer": {"matching": "all_to_all"}}
-  assert workdir.config_differences(saved, current) == []
+  unused = methods.get("scratch").unused_sections()
+  assert unused == ("transfer.", "l2tl.")
+  assert workdir.config_differences(saved, current, unused) == []
   saved["method"] = current["method"] = "fm"
-  assert workdir.config_differences(saved, current) == ["transfer.matching"]
+  assert workdir.config_differences(saved, current,
+                                    methods.get("fm").unused_sections()) == [
+                                        "transfer.matching"]
 
 
 def test_leftovers_of_a_killed_checkpoint_or_export_are_removed(tmp_path):

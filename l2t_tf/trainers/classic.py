@@ -15,13 +15,14 @@ import keras
 from keras import ops
 import tensorflow as tf
 
+from l2t_tf import hooks
 from l2t_tf.trainers import common
 from l2t_tf.transfer import attention, distillation
 from l2t_tf.transfer.pairs import Pair
 
 
 
-class HandCrafted(common.Hooks, keras.Model):
+class HandCrafted(hooks.Hooks, keras.Model):
   """Args:
     target: the target backbone (what gets exported).
     source: frozen feature extractor x -> [logits, S^1, S^2, ...].

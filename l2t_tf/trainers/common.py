@@ -1,8 +1,5 @@
-"""What every trainer shares: the label loss, the gradient step, evaluating the
-target alone, and the hooks `train.run` calls on any trainer."""
-import dataclasses
-from typing import Any
-
+"""What every trainer shares: the label loss, the gradient step and evaluating
+the target alone."""
 import keras
 from keras import ops
 import tensorflow as tf
@@ -40,41 +37,3 @@ def target_test_step(model: keras.Model, data) -> dict:
   model.loss_tracker.update_state(cross_entropy(labels, logits))
   model.accuracy.update_state(labels, logits)
   return {"loss": model.loss_tracker.result(), "accuracy": model.accuracy.result()}
-
-
-@dataclasses.dataclass
-class RunContext:
-  """What a trainer's hooks may use of the run `train.run` is making."""
-  workdir: str
-  log_dir: str
-  datasets: Any          # data.pipeline.Datasets
-  fresh: bool            # no checkpoint yet: training starts at step 0
-  guard: Any = None      # callbacks.StopOnNonFinite
-  source_classes: tuple = ()  # l2tl: the source dataset's class names
-
-
-class Hooks:
-  """What a trainer adds to `train.run` beyond Keras's contract. Defaults:
-  nothing, which is what a plain Keras model (scratch, finetune) gets."""
-
-  def extra_callbacks(self, context: RunContext) -> list:  # pylint: disable=unused-argument
-    """Callbacks `fit` runs for this trainer (chief only), before checkpointing."""
-    return []
-
-  def extra_state(self) -> list:
-    """Variables a checkpoint holds besides the weights, `optimizer` and metrics."""
-    return []
-
-  def trains_target(self) -> bool:
-    """Whether the steps now train the target (L2TL's source pre-training does
-    not: its training accuracy means nothing then)."""
-    return True
-
-  def write_outputs(self, context: RunContext) -> dict:  # pylint: disable=unused-argument
-    """Writes this trainer's files at the end; returns entries for results.json."""
-    return {}
-
-
-def hooks(model) -> Hooks:
-  """`model`'s hooks, or the defaults for a plain Keras model."""
-  return model if isinstance(model, Hooks) else Hooks()

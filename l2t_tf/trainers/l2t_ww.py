@@ -9,15 +9,13 @@ The look-ahead touches no variable: theta, BatchNorm moving statistics and
 optimizer slots keep the values that step (1) gave them.
 FM and L2T-w are the same trainer with fixed pair and/or channel weights.
 """
-import os
 from typing import Sequence
 
 import keras
 from keras import ops
 import tensorflow as tf
 
-from l2t_tf import analysis, callbacks
-from l2t_tf import workdir as workdir_lib
+from l2t_tf import hooks
 from l2t_tf.trainers import common, lookahead
 from l2t_tf.transfer import losses
 from l2t_tf.transfer.meta_networks import MetaNetworks
@@ -28,7 +26,7 @@ META_OBJECTIVES = ("lookahead", "heldout_lookahead", "alignment")
 
 
 
-class LearnedTransfer(common.Hooks, keras.Model):
+class LearnedTransfer(hooks.Hooks, keras.Model):
   """Trains `target` with knowledge from frozen `sources`, as L2T-ww (and FM, L2T-w).
 
   Args:
@@ -65,7 +63,7 @@ class LearnedTransfer(common.Hooks, keras.Model):
   signed meta-gradient of the
   "where" bias (`hypergrad/<pair>`: > 0 means the meta-objective pushes lambda
   down) and its signal-to-noise over the epoch's steps (`hypergrad_snr/<pair>`,
-  |mean| / std). `callbacks.MetaSummaries` moves the per-pair values out of
+  |mean| / std). `reports.learned_transfer` moves the per-pair values out of
   the console line into TensorBoard and `meta_trace.json`.
   """
 
@@ -191,24 +189,8 @@ class LearnedTransfer(common.Hooks, keras.Model):
     return common.target_test_step(self, data)
 
   # -- Hooks for train.run ---------------------------------------------------
-  def extra_callbacks(self, context: common.RunContext) -> list:
-    """MetaSummaries: phi's start, and per epoch what it learned (TensorBoard)."""
-    return [callbacks.MetaSummaries(context.datasets.val,
-                                    os.path.join(context.log_dir, "meta"),
-                                    context.workdir, context.fresh, context.guard)]
-
   def extra_state(self) -> list:
     return list(self.meta_optimizer.variables)
-
-  def write_outputs(self, context: common.RunContext) -> dict:
-    """lambdas.json (start, end and change per pair) and the four figures."""
-    from l2t_tf import visualise  # pylint: disable=g-import-not-at-top  (it imports methods)
-    val = context.datasets.val
-    start = workdir_lib.read_json(context.workdir, workdir_lib.META_INIT)
-    workdir_lib.write_json(context.workdir, "lambdas.json", analysis.with_start(
-        analysis.lambda_statistics(self, val), start))
-    visualise.write_plots(self, val, context.workdir)
-    return {}
 
   # -- The pieces of Algorithm 1 ---------------------------------------------
   def source_features(self, images, stop_gradient: bool = True):

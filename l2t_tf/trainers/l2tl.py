@@ -30,14 +30,11 @@ own batch statistics, and keeps the moving statistics (what evaluation, the
 reward and the export use) the target's alone. 'shared' passes one
 concatenated batch, so both are a mix of the two domains: the control row.
 """
-import os
-
 import keras
 from keras import ops
 import tensorflow as tf
 
-from l2t_tf import analysis, callbacks, plots
-from l2t_tf import workdir as workdir_lib
+from l2t_tf import hooks
 from l2t_tf.trainers import common
 from l2t_tf.transfer import policy as policy_lib
 
@@ -50,7 +47,7 @@ BATCH_NORMS = ("separate", "shared")
 ESTIMATORS = ("reinforce", "antithetic", "alignment")
 
 
-class JointTransfer(common.Hooks, keras.Model):
+class JointTransfer(hooks.Hooks, keras.Model):
   """Trains a shared encoder with a target head and a source head (L2TL).
 
   Args:
@@ -224,34 +221,11 @@ class JointTransfer(common.Hooks, keras.Model):
   def test_step(self, data):
     return common.target_test_step(self, data)
 
-  def extra_callbacks(self, context: common.RunContext) -> list:
-    """PolicyTrace: the policy's start and, per epoch, what it learned and from what."""
-    if not self.learns_policy:
-      return []
-    return [callbacks.PolicyTrace(os.path.join(context.log_dir, "policy"),
-                                  context.workdir)]
-
   def extra_state(self) -> list:
     return list(self.meta_optimizer.variables)
 
   def trains_target(self) -> bool:
     return not self.pretraining
-
-  def write_outputs(self, context: common.RunContext) -> dict:
-    """The source classes ranked by the policy and E[lambda] over training
-    (JSON and plots), when it learns."""
-    if not self.learns_policy:
-      return {}
-    ranking = analysis.source_class_ranking(self.policy, context.source_classes)
-    workdir_lib.write_json(context.workdir, "source_class_weights.json", ranking)
-    folder = plots.output_dir(context.workdir)
-    plots.save(plots.source_class_weights(ranking),
-               os.path.join(folder, "source_class_weights.png"))
-    trace = workdir_lib.read_json(context.workdir, workdir_lib.POLICY_TRACE)
-    if trace:
-      plots.save(plots.policy_over_training(trace, context.source_classes),
-                 os.path.join(folder, "policy_over_training.png"))
-    return {"source_class_weights": ranking["classes"][:10]}
 
   # -- The pieces ------------------------------------------------------------
   def encode(self, target_images, source_images):
