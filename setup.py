@@ -6,9 +6,17 @@ setuptools.setup(
     version="0.1.0",
     description="Learning What and Where to Transfer (L2T-ww) and baselines "
     "in TensorFlow/Keras.",
-    packages=setuptools.find_packages(include=["l2t_tf", "l2t_tf.*"]),
+    # configs/ installs too, so `l2t-tf --config=quickstart` works without
+    # a clone (its files import each other as `configs.*`).
+    packages=setuptools.find_packages(include=["l2t_tf", "l2t_tf.*", "configs"]),
     package_data={"l2t_tf": ["assets/*"]},
     python_requires=">=3.11",
+    entry_points={"console_scripts": [
+        "l2t-tf=l2t_tf.main:run",
+        "l2t-tf-convert=l2t_tf.entry_points:convert",
+        "l2t-tf-bench=l2t_tf.entry_points:bench",
+        "l2t-tf-serving-client=l2t_tf.entry_points:serving_client",
+    ]},
     install_requires=[
         "tensorflow==2.21.*",
         "keras>=3.15,<4",

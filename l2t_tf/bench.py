@@ -34,26 +34,45 @@ from l2t_tf.errors import UserError, one_line_errors
 
 # The paper's two setups: (source, target, image size).
 SETUPS = {"32": ("resnet32", "vgg9", 32), "224": ("resnet34", "resnet18", 224)}
-_SETUP = flags.DEFINE_enum("setup", "32", list(SETUPS), "32: ResNet-32 -> VGG-9 "
-                           "at 32x32; 224: ResNet-34 -> ResNet-18 at 224x224.")
-_BATCH = flags.DEFINE_integer("batch", 64, "Batch size.")
-_WIDTH = flags.DEFINE_float("width", 1.0, "Width multiplier of the target.")
-_SOURCE_WIDTH = flags.DEFINE_float("source_width", 1.0,
-                                   "Width multiplier of the source.")
-_STEPS = flags.DEFINE_integer("steps", 10, "Timed steps (after 2 warm-up steps).")
-_JIT = flags.DEFINE_list("jit", ["off", "on"], "XLA settings to time.")
-_METHODS = flags.DEFINE_list("methods", ["scratch", "fm", "l2t_ww"], "Methods.")
-_INNER = flags.DEFINE_integer("inner_steps", 2, "T.")
-_MATCHING = flags.DEFINE_enum("matching", "all_to_all",
-                              ["single", "one_to_one", "all_to_all"], "Pairs.")
-_FIRST_ORDER = flags.DEFINE_bool("first_order", False, "First-order look-ahead.")
-_DETERMINISM = flags.DEFINE_list(
-    "determinism", ["off"], "Op determinism settings to time (XLA rows are "
-    "skipped with it on: XLA has no deterministic MaxPool gradient).")
-_PIPELINE = flags.DEFINE_bool("pipeline", True, "Also time the input pipeline.")
-_THREADS = flags.DEFINE_integer("threads", 0, "TF intra/inter-op threads (0: TF's default).")
-_CHILD = flags.DEFINE_string("child", "", "Internal: run one measurement "
-                             "('method,jit,determinism' or 'pipeline') and print JSON.")
+_SETUP = None
+_BATCH = None
+_WIDTH = None
+_SOURCE_WIDTH = None
+_STEPS = None
+_JIT = None
+_METHODS = None
+_INNER = None
+_MATCHING = None
+_FIRST_ORDER = None
+_DETERMINISM = None
+_PIPELINE = None
+_THREADS = None
+_CHILD = None
+
+
+def define_flags() -> None:
+  """Defines the command line's flags: when run, not when imported."""
+  global _SETUP, _BATCH, _WIDTH, _SOURCE_WIDTH, _STEPS, _JIT, _METHODS, _INNER, _MATCHING, _FIRST_ORDER, _DETERMINISM, _PIPELINE, _THREADS, _CHILD
+  _SETUP = flags.DEFINE_enum("setup", "32", list(SETUPS), "32: ResNet-32 -> VGG-9 "
+                             "at 32x32; 224: ResNet-34 -> ResNet-18 at 224x224.")
+  _BATCH = flags.DEFINE_integer("batch", 64, "Batch size.")
+  _WIDTH = flags.DEFINE_float("width", 1.0, "Width multiplier of the target.")
+  _SOURCE_WIDTH = flags.DEFINE_float("source_width", 1.0,
+                                     "Width multiplier of the source.")
+  _STEPS = flags.DEFINE_integer("steps", 10, "Timed steps (after 2 warm-up steps).")
+  _JIT = flags.DEFINE_list("jit", ["off", "on"], "XLA settings to time.")
+  _METHODS = flags.DEFINE_list("methods", ["scratch", "fm", "l2t_ww"], "Methods.")
+  _INNER = flags.DEFINE_integer("inner_steps", 2, "T.")
+  _MATCHING = flags.DEFINE_enum("matching", "all_to_all",
+                                ["single", "one_to_one", "all_to_all"], "Pairs.")
+  _FIRST_ORDER = flags.DEFINE_bool("first_order", False, "First-order look-ahead.")
+  _DETERMINISM = flags.DEFINE_list(
+      "determinism", ["off"], "Op determinism settings to time (XLA rows are "
+      "skipped with it on: XLA has no deterministic MaxPool gradient).")
+  _PIPELINE = flags.DEFINE_bool("pipeline", True, "Also time the input pipeline.")
+  _THREADS = flags.DEFINE_integer("threads", 0, "TF intra/inter-op threads (0: TF's default).")
+  _CHILD = flags.DEFINE_string("child", "", "Internal: run one measurement "
+                               "('method,jit,determinism' or 'pipeline') and print JSON.")
 
 
 def _peak_rss_mb() -> float:
@@ -225,4 +244,5 @@ def _print_table(rows: list[dict]) -> None:
 
 if __name__ == "__main__":
   console.quiet_tensorflow()  # the children's too: they run this module
+  define_flags()
   app.run(main)

@@ -194,17 +194,28 @@ def save(model: keras.Model, out: str) -> None:
     storage.write(out, storage.read_bytes(os.path.join(staging, "model.keras")))
 
 
-_FROM = flags.DEFINE_string("from", None, "PyTorch checkpoint (.pth / .pth.tar).")
-_OUT = flags.DEFINE_string("out", None, "Where to write the .keras source.")
-_ARCH = flags.DEFINE_enum("arch", None, list(ARCHS), "Expected architecture "
-                          "(default: read off the checkpoint).")
-_NUM_CLASSES = flags.DEFINE_integer("num_classes", None, "Expected class count "
-                                    "(default: read off the checkpoint).")
-_IMAGE_SIZE = flags.DEFINE_integer("image_size", None, "Input size of the Keras "
-                                   "model (default 32 for CIFAR ResNets, 224 "
-                                   "for torchvision's).")
-_STEM_POINT = flags.DEFINE_bool("stem_point", False, "resnet18/34: make the stem "
-                                "output a feature point too.")
+_FROM = None
+_OUT = None
+_ARCH = None
+_NUM_CLASSES = None
+_IMAGE_SIZE = None
+_STEM_POINT = None
+
+
+def define_flags() -> None:
+  """Defines the command line's flags: when run, not when imported."""
+  global _FROM, _OUT, _ARCH, _NUM_CLASSES, _IMAGE_SIZE, _STEM_POINT
+  _FROM = flags.DEFINE_string("from", None, "PyTorch checkpoint (.pth / .pth.tar).")
+  _OUT = flags.DEFINE_string("out", None, "Where to write the .keras source.")
+  _ARCH = flags.DEFINE_enum("arch", None, list(ARCHS), "Expected architecture "
+                            "(default: read off the checkpoint).")
+  _NUM_CLASSES = flags.DEFINE_integer("num_classes", None, "Expected class count "
+                                      "(default: read off the checkpoint).")
+  _IMAGE_SIZE = flags.DEFINE_integer("image_size", None, "Input size of the Keras "
+                                     "model (default 32 for CIFAR ResNets, 224 "
+                                     "for torchvision's).")
+  _STEM_POINT = flags.DEFINE_bool("stem_point", False, "resnet18/34: make the stem "
+                                  "output a feature point too.")
 
 
 def run(source: str, out: str, arch: str | None = None,
@@ -239,4 +250,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -27,17 +27,29 @@ from l2t_tf import storage  # pylint: disable=g-import-not-at-top,wrong-import-p
 from l2t_tf import errors  # pylint: disable=g-import-not-at-top,wrong-import-position
 from l2t_tf.errors import UserError  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-_IMAGES = flags.DEFINE_string("images", None, "Folder of PNG/JPEG/BMP/GIF images.")
-_SERVER = flags.DEFINE_string("server", "localhost:8500", "TF Serving gRPC address.")
-_MODEL = flags.DEFINE_string("model", "target", "Model name in TF Serving.")
-_PIXELS = flags.DEFINE_bool("pixels", False, "Send decoded uint8 pixels to "
-                            "serving_default instead of the files' bytes to "
-                            "serve_encoded.")
-_SIGNATURE = flags.DEFINE_string("signature", "", "Signature name (default: "
-                                 "serve_encoded, or serving_default with --pixels).")
-_REST = flags.DEFINE_bool("rest", False, "Print REST request bodies instead of "
-                          "calling the server over gRPC.")
-_TIMEOUT = flags.DEFINE_float("timeout", 10.0, "gRPC deadline in seconds.")
+_IMAGES = None
+_SERVER = None
+_MODEL = None
+_PIXELS = None
+_SIGNATURE = None
+_REST = None
+_TIMEOUT = None
+
+
+def define_flags() -> None:
+  """Defines the command line's flags: when run, not when imported."""
+  global _IMAGES, _SERVER, _MODEL, _PIXELS, _SIGNATURE, _REST, _TIMEOUT
+  _IMAGES = flags.DEFINE_string("images", None, "Folder of PNG/JPEG/BMP/GIF images.")
+  _SERVER = flags.DEFINE_string("server", "localhost:8500", "TF Serving gRPC address.")
+  _MODEL = flags.DEFINE_string("model", "target", "Model name in TF Serving.")
+  _PIXELS = flags.DEFINE_bool("pixels", False, "Send decoded uint8 pixels to "
+                              "serving_default instead of the files' bytes to "
+                              "serve_encoded.")
+  _SIGNATURE = flags.DEFINE_string("signature", "", "Signature name (default: "
+                                   "serve_encoded, or serving_default with --pixels).")
+  _REST = flags.DEFINE_bool("rest", False, "Print REST request bodies instead of "
+                            "calling the server over gRPC.")
+  _TIMEOUT = flags.DEFINE_float("timeout", 10.0, "gRPC deadline in seconds.")
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
@@ -121,6 +133,7 @@ def _installed(*modules: str) -> bool:
   return True
 
 
+@errors.one_line_errors
 def main(argv):
   del argv
   try:
@@ -144,4 +157,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(errors.one_line_errors(main))
+  define_flags()
+  app.run(main)
