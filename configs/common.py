@@ -116,7 +116,10 @@ def get_base_config() -> ml_collections.ConfigDict:
   config.transfer = ml_collections.ConfigDict()
   config.transfer.source_paths = ()  # .keras files of pretrained sources
   config.transfer.matching = "all_to_all"  # single | one_to_one | all_to_all
-  config.transfer.pairs = ()         # explicit ((source point, target point), ...)
+  # explicit pairs: labels "m_n" as lambdas.json names them (source point m,
+  # target point n, from 1; "sK.m_n" for source K) or (source layer, target
+  # layer) names; overrides matching
+  config.transfer.pairs = ()
   config.transfer.beta = 0.5
   config.transfer.inner_steps = 2    # T
   config.transfer.scheme = "three_stage"  # three_stage | two_stage (Table 4)
@@ -156,7 +159,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   # learned | random | uniform | fixed | finetune. fixed: lambda 1 for the
   # classes named in `fixed_classes` (names, or prefixes such as "digit:"),
   # 0 for the rest; the known answer's helpful-only and harmful-only rows.
-  config.l2tl.policy = "learned"
+  config.l2tl.class_weights = "learned"
   config.l2tl.fixed_classes = ()
   config.l2tl.actions = 11           # n: lambda(y) in {0, 0.1, ..., 1}
   config.l2tl.alpha_actions = 100    # n': alpha_s in {0, ..., alpha_max}

@@ -22,12 +22,12 @@ def get_config():
   config = l2tl_known_answer.get_config()
   config.train.verbose = 0
   config.grid.variants = (
-      ("scratch", (("l2tl.policy", "finetune"), ("l2tl.pretrain_steps", 0))),
-      ("helpful only", (("l2tl.policy", "fixed"),
+      ("scratch", (("l2tl.class_weights", "finetune"), ("l2tl.pretrain_steps", 0))),
+      ("helpful only", (("l2tl.class_weights", "fixed"),
                         ("l2tl.fixed_classes", (l2tl_known_answer.HELPFUL,)),
                         *_PAPER_ALPHA)),
-      ("uniform", (("l2tl.policy", "uniform"), *_PAPER_ALPHA)),
-      ("harmful only", (("l2tl.policy", "fixed"), ("l2tl.fixed_classes", ("scrambled:",)),
+      ("uniform", (("l2tl.class_weights", "uniform"), *_PAPER_ALPHA)),
+      ("harmful only", (("l2tl.class_weights", "fixed"), ("l2tl.fixed_classes", ("scrambled:",)),
                         *_PAPER_ALPHA)),
   )
   config.grid.seeds = (0, 1, 2)

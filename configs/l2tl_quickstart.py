@@ -19,7 +19,7 @@ ImageNet's 1,000) would keep about 2.
 configs/l2tl_table.py runs 2,000.)
 
 writes results.json, source_class_weights.json and
-plots/source_class_weights.png. Ablations: --config.l2tl.policy=finetune
+plots/source_class_weights.png. Ablations: --config.l2tl.class_weights=finetune
 (fine-tuning), uniform, random.
 """
 from configs import common

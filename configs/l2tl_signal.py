@@ -19,7 +19,7 @@ SMOKE = l2tl_known_answer.SMOKE
 def get_config():
   config = l2tl_known_answer.get_config()
   config.train.verbose = 0
-  config.l2tl.policy = "random"
+  config.l2tl.class_weights = "random"
   config.grid.variants = (
       ("REINFORCE, accuracy", (("l2tl.estimator", "reinforce"),
                                ("l2tl.reward", "accuracy"))),

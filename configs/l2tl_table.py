@@ -48,23 +48,23 @@ def get_config(task: str = "known_answer"):
   if task == "known_answer":
     config = l2tl_answerability.get_config()
     config.grid.variants = config.grid.variants + (
-        ("random search", (("l2tl.policy", "random"),)),
-        ("L2TL (alignment)", (("l2tl.policy", "learned"),)),
-        ("L2TL (alignment), placebo", (("l2tl.policy", "learned"),
+        ("random search", (("l2tl.class_weights", "random"),)),
+        ("L2TL (alignment)", (("l2tl.class_weights", "learned"),)),
+        ("L2TL (alignment), placebo", (("l2tl.class_weights", "learned"),
                                        ("l2tl.placebo", True))),
-        ("L2TL (paper)", (("l2tl.policy", "learned"), *_PAPER)),
+        ("L2TL (paper)", (("l2tl.class_weights", "learned"), *_PAPER)),
     )
     return config
   config = _garments() if task == "garments" else l2tl_quickstart.get_config()
   config.train.verbose = 0
   config.train.epochs = 44  # 200 pre-training steps + 2,000 joint steps
   config.grid.variants = (
-      ("scratch", (("l2tl.policy", "finetune"), ("l2tl.pretrain_steps", 0))),
-      ("fine-tuning", (("l2tl.policy", "finetune"),)),
-      ("uniform weights", (("l2tl.policy", "uniform"),)),
-      ("random search", (("l2tl.policy", "random"),)),
-      ("L2TL", (("l2tl.policy", "learned"),)),
-      ("L2TL, shared BatchNorm", (("l2tl.policy", "learned"),
+      ("scratch", (("l2tl.class_weights", "finetune"), ("l2tl.pretrain_steps", 0))),
+      ("fine-tuning", (("l2tl.class_weights", "finetune"),)),
+      ("uniform weights", (("l2tl.class_weights", "uniform"),)),
+      ("random search", (("l2tl.class_weights", "random"),)),
+      ("L2TL", (("l2tl.class_weights", "learned"),)),
+      ("L2TL, shared BatchNorm", (("l2tl.class_weights", "learned"),
                                   ("l2tl.batch_norm", "shared"))),
   )
   if task == "original":

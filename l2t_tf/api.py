@@ -90,7 +90,8 @@ def learned_transfer(target: ModelOrPath,
     takes the target's inputs); `source_layers`: per source, its layer names.
   method: 'l2t_ww' (learn what and where), 'l2t_w' (what), 'fm' (fixed).
   matching: 'all_to_all', 'one_to_one' or 'single'; `pairs` overrides it
-    with (source, target) pairs of 0-based indices or layer names.
+    with pair labels 'm_n' (from 1; 'sK.m_n' for source K) or (source layer,
+    target layer) names.
   meta_objective: 'lookahead' (the paper's), 'heldout_lookahead' or
     'alignment'; the last two learn on `meta_set`, (images, labels) arrays or
     a tf.data.Dataset of such batches, held out from training.

@@ -16,7 +16,7 @@ from l2t_tf.data import preprocess, sources
 from l2t_tf.errors import UserError
 from l2t_tf.models import layers
 from l2t_tf.trainers.l2t_ww import META_OBJECTIVES, SCHEMES
-from l2t_tf.trainers.l2tl import BATCH_NORMS, ESTIMATORS, POLICIES
+from l2t_tf.trainers.l2tl import BATCH_NORMS, ESTIMATORS, CLASS_WEIGHTS
 from l2t_tf.transfer import meta_networks, pairs, policy
 
 
@@ -135,7 +135,7 @@ RULES: dict[str, Rule] = {
     "l2tl.batch_multiplier": _int(1), "l2tl.batch_norm": _one_of(BATCH_NORMS),
     "l2tl.entropy_weight": _float(0), "l2tl.estimator": _one_of(ESTIMATORS),
     "l2tl.fixed_classes": _STRS, "l2tl.placebo": _BOOL,
-    "l2tl.policy": _one_of(POLICIES),
+    "l2tl.class_weights": _one_of(CLASS_WEIGHTS),
     "l2tl.policy_batch_size": _int(0), "l2tl.policy_learning_rate": _POSITIVE,
     "l2tl.pretrain_steps": _int(0), "l2tl.reward": _one_of(policy.REWARDS),
     "l2tl.source_batch_size": _int(0), "l2tl.steps_per_epoch": _int(0),

@@ -174,10 +174,10 @@ def build_l2tl(config, num_classes: int, input_shape,
   l2tl = config.l2tl
   class_names = tuple(source_classes)
   fixed_weights = None
-  if l2tl.policy == "fixed":
+  if l2tl.class_weights == "fixed":
     fixed_weights = policy_lib.fixed_class_weights(class_names, l2tl.fixed_classes)
     if not any(fixed_weights):
-      raise UserError(f"l2tl.policy='fixed' keeps no source class: "
+      raise UserError(f"l2tl.class_weights='fixed' keeps no source class: "
                       f"l2tl.fixed_classes={tuple(l2tl.fixed_classes)} names none of "
                       f"{list(class_names[:5])}{' ...' if len(class_names) > 5 else ''}",
                       "name source classes, or prefixes ending in ':' such as "
@@ -207,7 +207,7 @@ def build_l2tl(config, num_classes: int, input_shape,
       len(class_names), l2tl.actions, l2tl.alpha_actions, l2tl.alpha_max,
       name="policy")
   return JointTransfer(
-      target, joint, class_policy, mode=l2tl.policy,
+      target, joint, class_policy, mode=l2tl.class_weights,
       source_batch_size=l2tl_source_batch_size(config),
       reward=l2tl.reward, baseline_decay=l2tl.baseline_decay,
       entropy_weight=l2tl.entropy_weight, pretrain_steps=l2tl.pretrain_steps,
@@ -349,15 +349,15 @@ def check_config(config) -> None:
 
 def check_l2tl_config(l2tl) -> None:
   """L2TL's fields that only make sense together."""
-  if l2tl.placebo and l2tl.policy != "learned":
+  if l2tl.placebo and l2tl.class_weights != "learned":
     raise UserError(f"l2tl.placebo flips the learned policy's signal, but "
-                    f"l2tl.policy is '{l2tl.policy}'",
-                    "add --config.l2tl.policy=learned, or drop the placebo")
-  if (l2tl.policy == "fixed") != bool(l2tl.fixed_classes):
+                    f"l2tl.class_weights is '{l2tl.class_weights}'",
+                    "add --config.l2tl.class_weights=learned, or drop the placebo")
+  if (l2tl.class_weights == "fixed") != bool(l2tl.fixed_classes):
     raise UserError(
-        f"l2tl.policy='{l2tl.policy}' with l2tl.fixed_classes="
+        f"l2tl.class_weights='{l2tl.class_weights}' with l2tl.fixed_classes="
         f"{tuple(l2tl.fixed_classes)}: the classes kept go with policy 'fixed', "
-        "and only with it", "pass both, e.g. --config.l2tl.policy=fixed "
+        "and only with it", "pass both, e.g. --config.l2tl.class_weights=fixed "
         "--config.l2tl.fixed_classes='(\"digit:\",)', or neither")
 
 

@@ -22,7 +22,7 @@ HPARAMS = ("method", "seed", "data.images_per_class", "data.val_per_class",
            "train.learning_rate", "train.epochs", "train.batch_size",
            "model.name", "model.width", "transfer.beta", "transfer.matching",
            "transfer.meta_objective", "transfer.meta_learning_rate",
-           "transfer.freeze_meta", "transfer.placebo", "l2tl.policy",
+           "transfer.freeze_meta", "transfer.placebo", "l2tl.class_weights",
            "l2tl.estimator", "l2tl.reward", "l2tl.placebo")
 
 

@@ -26,7 +26,8 @@ RESUMABLE_CHANGES = ("train.verbose", "train.jit_compile", "train.strategy",
 # Config fields renamed since 0.1 (old dotted name -> new): a saved config.json
 # that has the old name is read as if it had the new one.
 RENAMED = {"data.source": "data.loader",
-           "l2tl.source_data.source": "l2tl.source_data.loader"}
+           "l2tl.source_data.source": "l2tl.source_data.loader",
+           "l2tl.policy": "l2tl.class_weights"}
 
 
 def _asset_name(path):

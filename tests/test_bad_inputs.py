@@ -131,7 +131,7 @@ def test_export_folder_that_is_a_file_is_refused_before_training(tmp_path):
 @pytest.mark.parametrize("pairs", [((1,),), ((1, 2, 3),), (5,)])
 def test_malformed_pairs_are_refused(tmp_path, pairs):
   config = _config({"method": "l2t_ww", "transfer.pairs": pairs})
-  with pytest.raises(UserError, match="not \\(source, target\\) pairs"):
+  with pytest.raises(UserError, match="not pair labels or \\(source, target\\) pairs"):
     train.run(config, str(tmp_path / "run"))
 
 
@@ -214,16 +214,16 @@ def test_a_comparison_of_nothing_or_an_unknown_method_is_refused(tmp_path, compa
     ("l2tl.policy_batch_size", -5, "policy_batch_size must be >= 0"),
     ("l2tl.source_batch_size", -5, "source_batch_size must be >= 0"),
     ("l2tl.estimator", "ppo", "unknown l2tl.estimator 'ppo'"),
-    ("l2tl.policy", "fixed", "the classes kept go with policy 'fixed'"),
+    ("l2tl.class_weights", "fixed", "the classes kept go with policy 'fixed'"),
     ("l2tl.fixed_classes", ("digit:",), "the classes kept go with policy 'fixed'"),
     ("l2tl.placebo", True, "l2tl.placebo flips the learned policy's signal"),
-    ({"l2tl.policy": "fixed", "l2tl.fixed_classes": ("cat",)},
+    ({"l2tl.class_weights": "fixed", "l2tl.fixed_classes": ("cat",)},
      None, "keeps no source class")])
 def test_bad_l2tl_settings_are_refused(tmp_path, field, value, message):
   from configs import common, l2tl_quickstart  # pylint: disable=g-import-not-at-top
   overrides = field if isinstance(field, dict) else {field: value}
   if "l2tl.placebo" in overrides:  # with a policy it cannot flip
-    overrides["l2tl.policy"] = "random"
+    overrides["l2tl.class_weights"] = "random"
   config = common.with_overrides(l2tl_quickstart.get_config(), {
       **l2tl_quickstart.SMOKE, "export.enabled": False, **overrides})
   with pytest.raises(UserError, match=message):

@@ -42,7 +42,7 @@ from l2t_tf.transfer import policy as policy_lib
 # uniform: lambda = 1 for every class. Both still learn alpha_s, as in the
 # paper's ablation (Fig. 4). finetune: alpha_s = 0 after pre-training.
 # fixed: lambda = `fixed_weights` (1 for the classes kept, 0 for the rest).
-POLICIES = ("learned", "random", "uniform", "fixed", "finetune")
+CLASS_WEIGHTS = ("learned", "random", "uniform", "fixed", "finetune")
 BATCH_NORMS = ("separate", "shared")
 ESTIMATORS = ("reinforce", "antithetic", "alignment")
 
@@ -54,7 +54,7 @@ class JointTransfer(hooks.Hooks, keras.Model):
     target: x -> target logits (encoder g + head h_T): what gets exported.
     joint: x -> [target logits, source logits], sharing g with `target`.
     class_policy: the policy over lambda(y) and alpha_s.
-    mode: one of POLICIES.
+    mode: one of CLASS_WEIGHTS.
     source_batch_size: B_S, the source examples trained on per step (the
       stream delivers M_S * B_S).
     reward: 'accuracy' or 'auc' (see policy.REWARDS).
@@ -79,8 +79,8 @@ class JointTransfer(hooks.Hooks, keras.Model):
                estimator: str = "reinforce", fixed_weights=None,
                lookahead_lr: float = 0.01, placebo: bool = False, **kwargs):
     super().__init__(**kwargs)
-    if mode not in POLICIES:
-      raise ValueError(f"mode must be one of {POLICIES}, got {mode!r}")
+    if mode not in CLASS_WEIGHTS:
+      raise ValueError(f"mode must be one of {CLASS_WEIGHTS}, got {mode!r}")
     if batch_norm not in BATCH_NORMS:
       raise ValueError(f"batch_norm must be one of {BATCH_NORMS}, got {batch_norm!r}")
     if estimator not in ESTIMATORS:
@@ -137,15 +137,15 @@ class JointTransfer(hooks.Hooks, keras.Model):
     """Keras's fit, switching from the pre-training to the joint step on time."""
     return super().fit(*args, callbacks=[_Phases(), *(callbacks or [])], **kwargs)
 
-  def compile(self, optimizer, meta_optimizer, jit_compile: bool = False):
-    """`optimizer` trains g, h_S, h_T; `meta_optimizer` (Adam) trains the policy.
+  def compile(self, optimizer, policy_optimizer, jit_compile: bool = False):
+    """`optimizer` trains g, h_S, h_T; `policy_optimizer` (Adam) trains the policy.
 
     Both are built here, inside the strategy scope (see LearnedTransfer.compile).
     """
     super().compile(optimizer=optimizer, jit_compile=jit_compile)
-    self.meta_optimizer = meta_optimizer
+    self.policy_optimizer = policy_optimizer
     optimizer.build(self.joint.trainable_variables)
-    meta_optimizer.build(self.policy.trainable_variables)
+    policy_optimizer.build(self.policy.trainable_variables)
 
   @property
   def learns_policy(self) -> bool:
@@ -222,7 +222,7 @@ class JointTransfer(hooks.Hooks, keras.Model):
     return common.target_test_step(self, data)
 
   def extra_state(self) -> list:
-    return list(self.meta_optimizer.variables)
+    return list(self.policy_optimizer.variables)
 
   def trains_target(self) -> bool:
     return not self.pretraining
@@ -281,7 +281,7 @@ class JointTransfer(hooks.Hooks, keras.Model):
     reward = self._reward(validation)
     # The first reward starts the baseline (advantage 0) instead of b = 0,
     # which would reward whatever the first actions were.
-    first = ops.equal(self.meta_optimizer.iterations, 0)
+    first = ops.equal(self.policy_optimizer.iterations, 0)
     baseline = ops.where(first, reward, self.baseline)
     variables = self.policy.trainable_variables
     with tf.GradientTape() as tape:
@@ -390,7 +390,7 @@ class JointTransfer(hooks.Hooks, keras.Model):
     if self.mode != "learned":  # random / uniform / fixed: lambda's policy stays
       grads = [ops.zeros_like(g) if v is self.policy.class_logits else g
                for g, v in zip(grads, variables)]
-    self.meta_optimizer.apply(grads, variables)
+    self.policy_optimizer.apply(grads, variables)
 
   def _record(self, reward, advantage, class_weights) -> None:
     """Adds one policy step to the signal sums and the logged metrics."""

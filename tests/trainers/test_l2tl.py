@@ -193,9 +193,9 @@ def test_compiled_step_matches_eager(jit_compile):
   eager, compiled = _model(), _model()
   for model in (eager, compiled):
     model.policy.sample = lambda seed: (tf.constant([3, 9, 0, 5]), tf.constant(2))
-  eager.compile(eager.optimizer, eager.meta_optimizer)
+  eager.compile(eager.optimizer, eager.policy_optimizer)
   eager.run_eagerly = True
-  compiled.compile(compiled.optimizer, compiled.meta_optimizer,
+  compiled.compile(compiled.optimizer, compiled.policy_optimizer,
                    jit_compile=jit_compile)
   data = _data()
   for model in (eager, compiled):
@@ -210,7 +210,7 @@ def test_checkpoints_hold_the_policy_its_optimizer_and_the_baseline():
   saved = {id(v) for v in checkpoints.training_variables(model)}
   for variable in (model.policy.class_logits, model.policy.alpha_logits,
                    model.baseline, *model.joint.weights,
-                   *model.meta_optimizer.variables, *model.optimizer.variables):
+                   *model.policy_optimizer.variables, *model.optimizer.variables):
     assert id(variable) in saved, variable.path
 
 

@@ -28,10 +28,26 @@ def test_one_to_one_and_single(points):
   assert _labels(pairs_lib.build_pairs("single", *points)) == ["3_3"]
 
 
-def test_explicit_pairs_by_index_and_name(points):
+def test_explicit_pairs_by_label_and_name(points):
   pairs = pairs_lib.build_pairs("single", *points,
-                                explicit=((2, 4), ("feature_stage1", "feature_block5")))
+                                explicit=("3_5", ("feature_stage1", "feature_block5")))
   assert _labels(pairs) == ["3_5", "1_5"]
+  assert (pairs[0].source.name, pairs[0].target.name) == ("feature_stage3",
+                                                          "feature_block5")
+
+
+def test_a_label_names_the_pair_it_labels_also_for_a_second_source(points):
+  source, target = points
+  second = [pairs_lib.Point(1, p.name, p.index, p.shape) for p in source]
+  every = pairs_lib.build_pairs("all_to_all", source + second, target)
+  chosen = pairs_lib.build_pairs("single", source + second, target,
+                                 explicit=tuple(p.label for p in every))
+  assert chosen == every
+
+
+def test_positions_are_refused_with_their_label(points):
+  with pytest.raises(UserError, match="write its label '3_5'"):
+    pairs_lib.build_pairs("single", *points, explicit=((2, 4),))
 
 
 def test_multi_source_pairs(points):
@@ -43,8 +59,11 @@ def test_multi_source_pairs(points):
 
 
 @pytest.mark.parametrize("explicit, message", [
-    (((7, 0),), "out of range"),
-    (((0, "feature_block9"),), "unknown or ambiguous"),
+    (((7, 0),), "gives positions.*label 'm_n'"),
+    (("4_1",), "names no pair '4_1'"),
+    (("s1.1_1",), "names no pair 's1.1_1'"),
+    (("1-1",), "names no pair"),
+    ((("feature_stage1", "feature_block9"),), "unknown or ambiguous"),
 ])
 def test_bad_explicit_pairs(points, explicit, message):
   with pytest.raises(UserError, match=message):
