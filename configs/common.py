@@ -64,6 +64,10 @@ def data_defaults() -> ml_collections.ConfigDict:
   # (never used for model selection); meta_into_train: train on it instead.
   data.meta_per_class = 0
   data.meta_into_train = False
+  # Train on the training images' labels permuted at random (once, by
+  # split_seed): how configs/fashion_mnist_source.py:scrambled makes a source
+  # that memorised noise about the target's own images (issue #24).
+  data.scramble_train_labels = False
   data.skip_first_per_class = 0  # leave out each class's first N train images
   data.split_seed = 0         # fixed across runs, like the reference's split files
   data.image_size = 32
@@ -112,6 +116,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   # The test set is evaluated once, at the end, on the best-on-validation
   # weights and on the last ones; True also evaluates it after every epoch.
   config.train.test_every_epoch = False
+  # Which weights the run keeps (tests, saves as model.keras, exports):
+  # best_val (the best validation epoch's) or last.
+  config.train.keep_weights = "best_val"
 
   config.transfer = ml_collections.ConfigDict()
   config.transfer.source_paths = ()  # .keras files of pretrained sources

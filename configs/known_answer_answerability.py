@@ -16,6 +16,11 @@ Scratch is the floor.
   python main.py --config=configs/known_answer_answerability.py --workdir=runs/answerability
   python scripts/grid_report.py runs/answerability
 
+`:harmful` asks the same of a harmful source (configs/fashion_mnist_source.py
+:scrambled, which memorised the target's own training images under random
+labels): the real source alone, beside the harmful one, and the harmful one
+alone, at beta 0.5.
+
 docs/results.md has the table.
 """
 from configs import known_answer_where, quickstart
@@ -25,6 +30,7 @@ SMOKE = {**quickstart.SMOKE, "grid.seeds": (0,), "export.enabled": False}
 
 REAL = l2t_tf.asset("source_resnet32_fmnist_0-4.keras")
 ORACLE = l2t_tf.asset("oracle_resnet32_fmnist_5-9.keras")
+HARMFUL = "harmful:" + l2t_tf.asset("scrambled_resnet32_fmnist_5-9.keras")
 
 
 def _l2t_ww(beta, *sources):
@@ -32,7 +38,10 @@ def _l2t_ww(beta, *sources):
           ("transfer.source_paths", sources))
 
 
-def get_config():
+def get_config(task: str = "decoy"):
+  """task: 'decoy' (the rows above) or 'harmful'."""
+  if task not in ("decoy", "harmful"):
+    raise ValueError(f"unknown task '{task}': use decoy or harmful")
   config = known_answer_where.get_config()
   config.transfer.freeze_meta = True
   config.transfer.meta_objective = "lookahead"  # unused: phi is frozen
@@ -48,6 +57,12 @@ def get_config():
       ("oracle, beta 0.5", _l2t_ww(0.5, ORACLE)),
       ("oracle + decoy, beta 0.5", _l2t_ww(0.5, ORACLE, f"decoy:{ORACLE}")),
   )
+  if task == "harmful":
+    config.grid.variants = (
+        ("real, beta 0.5", _l2t_ww(0.5, REAL)),
+        ("real + harmful, beta 0.5", _l2t_ww(0.5, REAL, HARMFUL)),
+        ("harmful, beta 0.5", _l2t_ww(0.5, HARMFUL)),
+    )
   config.grid.column = ""
   config.grid.column_values = ()
   config.grid.seeds = (0, 1, 2)

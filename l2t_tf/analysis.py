@@ -221,7 +221,8 @@ NOISE_MASS_MAX = 0.4
 def known_answer_summary(stats: dict, source_paths) -> dict:
   """Verdicts of the known-answer runs, from `lambdas.json` (with `init`).
 
-  where (a `decoy:` source beside a real one): mean lambda start -> end of
+  where (a `decoy:` or `harmful:` source beside a real one; both "decoy"
+  below): mean lambda start -> end of
   each source's pairs; passes when the decoy's end at least DECOY_MARGIN
   below the real source's and below their start.
   what (a `noisy:` source): per pair, w's mass on the noise half of the
@@ -239,9 +240,9 @@ def known_answer_summary(stats: dict, source_paths) -> dict:
                "end": float(np.mean([e["mean"] for e in es])),
                "dead": sum(e["mean"] == 0.0 for e in es), "pairs": len(es)}
            for k, es in by_source.items()}
-  decoys = [k for k, p in enumerate(paths) if p.startswith(known_answer.DECOY)]
+  decoys = [k for k, p in enumerate(paths) if p.startswith(known_answer.WEIGHED_DOWN)]
   reals = [k for k, p in enumerate(paths)
-           if not p.startswith((known_answer.DECOY, known_answer.NOISY))]
+           if not p.startswith((*known_answer.WEIGHED_DOWN, known_answer.NOISY))]
   if decoys and reals:
     real = float(np.mean([means[k]["end"] for k in reals]))
     decoy = float(np.mean([means[k]["end"] for k in decoys]))

@@ -31,7 +31,8 @@ HANDCRAFTED = {
 
 # Known-answer sources (models/known_answer.py): prefix -> builder.
 KNOWN_ANSWER = {known_answer.DECOY: known_answer.decoy,
-                known_answer.NOISY: known_answer.noisy}
+                known_answer.NOISY: known_answer.noisy,
+                known_answer.HARMFUL: known_answer.harmful}
 
 
 def load_source(path: str, calibration_images=None, input_shape=None) -> keras.Model:

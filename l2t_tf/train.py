@@ -141,7 +141,8 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
         "lower --config.train.learning_rate (or transfer.beta) and start a new "
         "--workdir")
   tested = _test_once(model, datasets.test, best,
-                      last_epoch=len(saver.history.get("loss", [])))
+                      last_epoch=len(saver.history.get("loss", [])),
+                      keep=config.train.get("keep_weights", "best_val"))
   logging.debug("target weights sha256 %s", weights_fingerprint(target))
   if not chief:
     return {}
@@ -152,17 +153,19 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
   return results
 
 
-def _test_once(model, test, best, last_epoch: int) -> dict:
+def _test_once(model, test, best, last_epoch: int, keep: str = "best_val") -> dict:
   """The test set, evaluated once on the last weights and once on the best
   validation epoch's, which the target keeps from here on (what is saved and
   exported): best-epoch numbers, plus the last weights' test accuracy. One
-  pass when the last epoch is the best."""
+  pass when the last epoch is the best, or when `keep` is 'last' (the last
+  weights are then the ones tested, saved and exported)."""
   last = model.evaluate(test, verbose=0, return_dict=True)
   chosen = last
-  if best.best["best_epoch"] != last_epoch:
+  if keep == "best_val" and best.best["best_epoch"] != last_epoch:
     best.restore_best()
     chosen = model.evaluate(test, verbose=0, return_dict=True)
-  return {**best.best, "test_accuracy": float(chosen["accuracy"]),
+  return {**best.best, "kept_weights": keep,
+          "test_accuracy": float(chosen["accuracy"]),
           "test_loss": float(chosen["loss"]),
           "last_test_accuracy": float(last["accuracy"])}
 
@@ -217,6 +220,7 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
       "test_accuracy": best["test_accuracy"],
       "best_epoch": best["best_epoch"],
       "final_test_accuracy": best["last_test_accuracy"],
+      "kept_weights": best["kept_weights"],
       "final": final,
       "history": history,
       "epochs": config.train.epochs,

@@ -106,7 +106,7 @@ def measure(workdir: str, batches: int, estimators, epochs) -> dict:
   paths = list(config.transfer.source_paths)
   network = np.array([p.source.network for p in model.pairs])
   decoy = np.isin(network, [k for k, p in enumerate(paths)
-                            if p.startswith(known_answer.DECOY)])
+                            if p.startswith(known_answer.WEIGHED_DOWN)])
   noisy = np.isin(network, [k for k, p in enumerate(paths)
                             if p.startswith(known_answer.NOISY)])
   real = ~decoy & ~noisy

@@ -54,7 +54,7 @@ def report(workdir: str) -> tuple[str, dict]:
   lines, verdicts = [workdir], {}
   if "where" in summary:
     where = summary["where"]
-    decoys = [k for k, p in enumerate(paths) if p.startswith(known_answer.DECOY)]
+    decoys = [k for k, p in enumerate(paths) if p.startswith(known_answer.WEIGHED_DOWN)]
     gap = analysis.decoy_gap_t(
         trace, [l for k in decoys for l in by_source.get(k, [])],
         [l for k, p in enumerate(paths) if k not in decoys
@@ -100,7 +100,7 @@ def report(workdir: str) -> tuple[str, dict]:
                               start - end >= analysis.STRENGTH_FALL
                               and sum(values) / len(values) >= analysis.SIGNIFICANT_T)
   if len(lines) == 1:
-    lines.append("  no decoy: or noisy: source in this run")
+    lines.append("  no decoy:, harmful: or noisy: source in this run")
   elif "strength" in verdicts:
     lines.append(f"  strength (one source, beta {config['transfer']['beta']}): mean "
                  f"lambda change {verdicts['strength'][0]:+.3f}, asked down with "

@@ -37,6 +37,9 @@ def test_known_answer_where_needs_the_margin_and_a_fall():
   assert where["gap"] == pytest.approx(1.1 - 0.8) and where["passed"]
   stats["s1.1_1"]["mean"] = 0.9  # gap 0.2: not enough
   assert not analysis.known_answer_summary(stats, paths)["where"]["passed"]
+  # A harmful: source plays the decoy's part.
+  harmful = analysis.known_answer_summary(stats, ("real.keras", "harmful:bad.keras"))
+  assert harmful["where"]["gap"] == pytest.approx(1.1 - 0.9)
 
 
 def test_known_answer_what_is_the_mass_on_the_second_half():

@@ -102,3 +102,12 @@ def test_the_test_set_is_evaluated_once_on_the_best_epochs_weights(tmp_path):
   test = pipeline.build_datasets(config.data, config.train.batch_size, seed=0).test
   accuracy = saved.evaluate(test, verbose=0, return_dict=True)["accuracy"]
   assert accuracy == pytest.approx(once["test_accuracy"], abs=1e-6)
+
+
+def test_keep_weights_last_tests_saves_and_reports_the_last_epoch(tmp_path):
+  config = common.with_overrides(quickstart.get_config(), {
+      **quickstart.SMOKE, "method": "scratch", "train.epochs": 3,
+      "export.enabled": False, "train.keep_weights": "last"})
+  results = train.run(config, str(tmp_path / "run"))
+  assert results["kept_weights"] == "last"
+  assert results["test_accuracy"] == results["final_test_accuracy"]

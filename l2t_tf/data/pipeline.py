@@ -39,8 +39,10 @@ def _decode(image, encoded: bool, channels: int):
   return preprocess.to_channels(image, channels)
 
 
-def _base(examples: sources.Examples, indices: np.ndarray, label_table, config):
-  """(image, label) before augmentation, cached.
+def _base(examples: sources.Examples, indices: np.ndarray, label_table, config,
+          labels: np.ndarray | None = None):
+  """(image, label) before augmentation, cached; `labels` (0..K-1, one per
+  index) replace the examples' own.
 
   Before the cache: decode, and for 32x32 shrink to the final size, so the
   cache holds small uint8 images. 224x224 caches the encoded bytes instead.
@@ -52,6 +54,9 @@ def _base(examples: sources.Examples, indices: np.ndarray, label_table, config):
                                       size)
     return image, tf.gather(label_table, label)
   ds = examples.make(indices).map(base, num_parallel_calls=AUTOTUNE)
+  if labels is not None:
+    ds = tf.data.Dataset.zip(ds, tf.data.Dataset.from_tensor_slices(labels)).map(
+        lambda example, label: (example[0], label))
   return ds.cache() if config.cache else ds
 
 
@@ -71,7 +76,7 @@ def _eval_pipeline(examples, indices, label_table, config, batch_size: int):
 
 
 def _train_stream(examples, indices, label_table, config, batch_size: int,
-                  seed: int):
+                  seed: int, labels: np.ndarray | None = None):
   """A function (epoch, step, epochs) -> the batches from there to the end.
 
   Epoch e's order and augmentation depend only on (seed, e) and the position in
@@ -79,7 +84,7 @@ def _train_stream(examples, indices, label_table, config, batch_size: int,
   resumed from a checkpoint sees exactly the batches an uninterrupted run sees.
   """
   mode, size, channels = config.preprocessing, config.image_size, config.channels
-  base = _base(examples, indices, label_table, config)
+  base = _base(examples, indices, label_table, config, labels)
   count = len(indices)
 
   def epoch_data(epoch: int, skip: int) -> tf.data.Dataset:
@@ -177,9 +182,13 @@ def build_datasets(config, batch_size: int, seed: int) -> Datasets:
   test_indices = subsets.class_subset(test_examples.labels, classes)
 
   class_names = [str(train_examples.class_names[c]) for c in classes]
+  scrambled = None
+  if config.get("scramble_train_labels", False):  # a known answer's harmful source
+    true = np.asarray(label_table)[train_examples.labels[split.train]]
+    scrambled = np.random.RandomState(config.split_seed + 1).permutation(true)
   return Datasets(
       train_from=_train_stream(train_examples, split.train, label_table, config,
-                               batch_size, seed),
+                               batch_size, seed, scrambled),
       val=_eval_pipeline(train_examples, split.val, label_table, config,
                          batch_size),
       test=_eval_pipeline(test_examples, test_indices, label_table, config,

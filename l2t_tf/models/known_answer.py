@@ -6,8 +6,12 @@
   of pure noise as it has real ones. Matching noise cannot help the target, so
   "what" (w) should put less than half its mass on the noise half.
 
-Both take target images (`calibration_images`) so that their random parts
-have the scale of a trained network's features.
+- `harmful`: a source loaded as it is, marked as one that should be weighed
+  down (e.g. configs/fashion_mnist_source.py:scrambled, which memorised the
+  target's own images under random labels: matching it hurts at fixed weights).
+
+The first two take target images (`calibration_images`) so that their random
+parts have the scale of a trained network's features.
 """
 import keras
 from keras import ops
@@ -15,6 +19,13 @@ from keras import ops
 from l2t_tf.models import backbones
 
 DECOY, NOISY = "decoy:", "noisy:"  # the source_paths prefixes that build them
+HARMFUL = "harmful:"
+WEIGHED_DOWN = (DECOY, HARMFUL)  # sources whose pairs "where" should weigh down
+
+
+def harmful(source: keras.Model, calibration_images=None) -> keras.Model:  # pylint: disable=unused-argument
+  """`source` itself: the prefix only marks it for the known-answer verdict."""
+  return source
 
 
 def decoy(source: keras.Model, calibration_images=None) -> keras.Model:

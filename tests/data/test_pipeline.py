@@ -44,6 +44,27 @@ def test_idx_pipeline_class_subset_and_counts(idx_dir):
   assert images.shape == (4, 32, 32, 3) and images.dtype == tf.float32
 
 
+def test_scrambled_training_labels_permute_the_true_ones_of_the_same_images(idx_dir):
+  """A harmful known answer's source trains on its images under labels
+  permuted at random: same images and class counts, most labels changed,
+  validation untouched."""
+  fields = dict(loader="idx", path=idx_dir, classes=(7, 3), val_per_class=2,
+                images_per_class=10)
+  true = pipeline.build_datasets(_config(**fields), batch_size=4, seed=0)
+  scrambled = pipeline.build_datasets(
+      _config(**fields, scramble_train_labels=True), batch_size=4, seed=0)
+  def pairs(data):  # image bytes -> label, over one epoch (same order: same seed)
+    return [(x.numpy().tobytes(), int(y)) for xb, yb in data.train_from(0, 0, 1)
+            for x, y in zip(xb, yb)]
+  plain, mixed = pairs(true), pairs(scrambled)
+  assert [x for x, _ in plain] == [x for x, _ in mixed]
+  labels_true, labels_mixed = [y for _, y in plain], [y for _, y in mixed]
+  assert sorted(labels_true) == sorted(labels_mixed)
+  assert sum(a != b for a, b in zip(labels_true, labels_mixed)) >= 5
+  assert _labels_and_count(true.val)[0].tolist() == \
+      _labels_and_count(scrambled.val)[0].tolist()
+
+
 def test_splits_disjoint_exact_and_deterministic():
   labels = np.repeat(np.arange(4), 30)
   candidates = subsets.class_subset(labels, (1, 2, 3))

@@ -36,6 +36,14 @@ def test_decoy_source_is_random_with_calibrated_batchnorm(real_path):
   assert bn.momentum == 0.9  # restored after the calibration
 
 
+def test_a_harmful_source_is_loaded_as_it_is(real_path):
+  real = methods.load_source(real_path)
+  harmful = methods.load_source(f"harmful:{real_path}", _images())
+  assert backbones.feature_points(harmful) == backbones.feature_points(real)
+  for a, b in zip(real.get_weights(), harmful.get_weights()):
+    np.testing.assert_array_equal(a, b)
+
+
 def test_noisy_source_keeps_real_channels_and_adds_scaled_fresh_noise(real_path):
   real = methods.load_source(real_path)
   images = _images()
