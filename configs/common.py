@@ -3,6 +3,8 @@ import importlib
 
 import ml_collections
 
+from l2t_tf.dotted import locate
+
 # Table 1's target datasets: `--config=configs/paper_table1.py:<name>`.
 PAPER_DATASETS = ("stl10", "cifar100", "cub200", "mit67", "stanford40",
                   "stanford_dogs")
@@ -21,10 +23,7 @@ def with_overrides(config: ml_collections.ConfigDict,
                    overrides: dict) -> ml_collections.ConfigDict:
   """`config` with each dotted field of `overrides` set (a field must exist)."""
   for dotted, value in overrides.items():
-    *parents, name = dotted.split(".")
-    node = config
-    for parent in parents:
-      node = node[parent]
+    node, name = locate(config, dotted)
     if name not in node:
       raise KeyError(f"{dotted} is not a config field")
     node[name] = value

@@ -10,8 +10,7 @@ import dataclasses
 import math
 from typing import Any
 
-from l2t_tf import distribution, optim
-from l2t_tf import workdir as workdir_lib
+from l2t_tf import distribution, dotted, optim
 from l2t_tf.data import preprocess, sources
 from l2t_tf.errors import UserError
 from l2t_tf.models import layers
@@ -169,7 +168,7 @@ _TYPE_NAMES = {"int": "a whole number", "float": "a number", "bool": "True or Fa
 
 def check(config) -> None:
   """Raises UserError for the first field of the wrong type or out of range."""
-  for name, value in workdir_lib.flatten(config.to_dict()).items():
+  for name, value in dotted.flatten(config.to_dict()).items():
     rule = RULES.get(name)
     if rule is None:
       continue  # an unknown field: ml_collections refuses it at the command line

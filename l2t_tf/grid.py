@@ -21,7 +21,7 @@ import statistics
 
 from absl import logging
 
-from l2t_tf import methods, storage, train
+from l2t_tf import dotted, methods, storage, train
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.errors import UserError
 
@@ -29,18 +29,15 @@ FIELDS = ("variant", "column", "seed", "test_accuracy", "val_accuracy",
           "best_epoch", "seconds", "workdir")
 
 
-def override(config, dotted: str, value):
-  """A copy of `config` with the field at `dotted` (e.g. 'data.classes') set."""
+def override(config, field: str, value):
+  """A copy of `config` with the dotted `field` (e.g. 'data.classes') set."""
   config = config.copy_and_resolve_references()
-  *parents, name = dotted.split(".")
-  node = config
   try:
-    for parent in parents:
-      node = node[parent]
+    node, name = dotted.locate(config, field)
     with config.unlocked():
       node[name] = type(node[name])(value) if isinstance(node[name], tuple) else value
   except (KeyError, AttributeError, TypeError, ValueError) as e:
-    raise UserError(f"grid sets unknown or mistyped config field '{dotted}' "
+    raise UserError(f"grid sets unknown or mistyped config field '{field}' "
                     f"({type(e).__name__})", "use a field of configs/common.py") from None
   return config
 
@@ -84,8 +81,8 @@ def runs(config):
   for (name, overrides), column, seed in itertools.product(
       grid.variants, columns, grid.seeds):
     run_config = config
-    for dotted, value in overrides:
-      run_config = override(run_config, dotted, value)
+    for field, value in overrides:
+      run_config = override(run_config, field, value)
     if grid.column:
       run_config = override(run_config, grid.column, column)
     run_config = override(run_config, "seed", seed)

@@ -164,10 +164,13 @@ def _train() -> None:
     results = train.run_comparison(config, _workdir(), config.compare)
   results = {m: r for m, r in results.items() if r}  # the chief's only
   for method, result in results.items():
+    if result.get("kept_weights") == "last":
+      which = "the last epoch's weights, train.keep_weights=last"
+    else:
+      which = (f"best validation epoch {result['best_epoch']} of {result['epochs']}; "
+               f"last epoch's weights {100 * result['final_test_accuracy']:.2f}%")
     print(f"{method:>8}: test accuracy {100 * result['test_accuracy']:.2f}% "
-          f"(best validation epoch {result['best_epoch']} of {result['epochs']}; "
-          f"last epoch's weights {100 * result['final_test_accuracy']:.2f}%; "
-          f"{result['seconds']:.0f} s)")
+          f"({which}; {result['seconds']:.0f} s)")
     for warning in result.get("warnings", []):
       print(f"{method:>8}: warning: {warning}")
   if len(results) > 1:

@@ -13,8 +13,7 @@ import os
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
 
-from l2t_tf import storage
-from l2t_tf import workdir as workdir_lib
+from l2t_tf import dotted, storage
 
 RUN = "run"
 # The fields shown as hyperparameters: what grids and comparisons vary.
@@ -28,7 +27,7 @@ HPARAMS = ("method", "seed", "data.images_per_class", "data.val_per_class",
 
 def write_config(log_dir: str, config_json: str) -> None:
   """The config as text and the HPARAMS fields as the run's hyperparameters."""
-  flat = workdir_lib.flatten(json.loads(config_json))
+  flat = dotted.flatten(json.loads(config_json))
   values = {name: flat[name] for name in HPARAMS
             if isinstance(flat.get(name), (bool, int, float, str))}
   with tf.summary.create_file_writer(os.path.join(log_dir, RUN)).as_default(step=0):

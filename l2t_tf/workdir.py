@@ -9,7 +9,7 @@ import time
 
 from tensorflow import errors as tf_errors
 
-from l2t_tf import storage
+from l2t_tf import dotted, storage
 from l2t_tf.errors import UserError
 
 RESULTS = "results.json"
@@ -62,24 +62,15 @@ def upgrade_config(config: dict) -> dict:
   if isinstance(transfer, dict) and isinstance(transfer.get("source_paths"), list):
     transfer["source_paths"] = [_asset_name(p) for p in transfer["source_paths"]]
   for old, new in RENAMED.items():
-    *parents, leaf = old.split(".")
-    node = config
-    for parent in parents:
-      node = node.get(parent) if isinstance(node, dict) else None
+    try:
+      node, leaf = dotted.locate(config, old)
+    except (KeyError, TypeError):
+      continue
     if isinstance(node, dict) and leaf in node:
-      node[new.rsplit(".", 1)[1]] = node.pop(leaf)
+      node[dotted.locate(config, new)[1]] = node.pop(leaf)
   return config
 
 
-def flatten(tree: dict, prefix: str = "") -> dict:
-  """{dotted name: value} of a nested config dict."""
-  flat = {}
-  for key, value in tree.items():
-    if isinstance(value, dict):
-      flat.update(flatten(value, f"{prefix}{key}."))
-    else:
-      flat[f"{prefix}{key}"] = value
-  return flat
 
 
 def config_differences(saved: dict, current: dict, unused=()) -> list[str]:
@@ -90,7 +81,7 @@ def config_differences(saved: dict, current: dict, unused=()) -> list[str]:
   A field the saved config lacks was added to l2t_tf after that run, whose
   default reproduces what the run did, so it is no difference.
   """
-  saved, current = flatten(upgrade_config(saved)), flatten(current)
+  saved, current = dotted.flatten(upgrade_config(saved)), dotted.flatten(current)
   return sorted(k for k in saved
                 if saved[k] != current.get(k)
                 and not k.startswith(RESUMABLE_CHANGES + tuple(unused)))

@@ -5,11 +5,10 @@ import pytest
 
 import test_configs
 from configs import common
-from l2t_tf import config_checks
-from l2t_tf import workdir as workdir_lib
+from l2t_tf import config_checks, dotted
 from l2t_tf.errors import UserError
 
-FIELDS = workdir_lib.flatten(common.get_base_config().to_dict())
+FIELDS = dotted.flatten(common.get_base_config().to_dict())
 WRONG_TYPE = {"int": "3", "float": "0.5", "bool": "yes", "str": 3, "ints": ("a",),
               "strs": (3,)}
 
