@@ -330,7 +330,7 @@ class ChanceWarning(keras.callbacks.Callback):
 
   def on_epoch_end(self, epoch, logs=None):
     accuracy = (logs or {}).get("accuracy")
-    if accuracy is None or not hooks.hooks(self.model).trains_target():
+    if accuracy is None or not hooks.of(self.model).trains_target():
       return
     self.recent = (self.recent + [float(accuracy)])[-self.patience:]
     if self.window is None and len(self.recent) == self.patience and \

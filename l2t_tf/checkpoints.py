@@ -41,7 +41,7 @@ _NAME = re.compile(r"ckpt-\d{8}")
 def training_variables(model) -> list:
   """Everything `fit` changes, in a fixed order (model weights, optimizers, metrics)."""
   groups = [model.weights, model.optimizer.variables,
-            hooks.hooks(model).extra_state(), model.metrics_variables]
+            hooks.of(model).extra_state(), model.metrics_variables]
   seen, variables = set(), []
   for variable in (v for group in groups for v in group):
     if id(variable) not in seen:

@@ -17,6 +17,6 @@ class Hooks:
     return True
 
 
-def hooks(model) -> Hooks:
+def of(model) -> Hooks:
   """`model`'s hooks, or the defaults for a plain Keras model."""
   return model if isinstance(model, Hooks) else Hooks()

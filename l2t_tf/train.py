@@ -15,12 +15,11 @@ import tensorflow as tf
 
 from l2t_tf import callbacks as callbacks_lib
 from l2t_tf import checkpoints, config_checks, distribution, export, methods, storage
-from l2t_tf import plots, summaries
+from l2t_tf import plots, reports, summaries
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import joint, pipeline
 from l2t_tf.errors import UserError
 from l2t_tf.models import layers
-from l2t_tf import reports
 
 
 def weights_fingerprint(model: keras.Model) -> str:
@@ -124,7 +123,7 @@ def _train(config, workdir, model, target, datasets, variables, chief, strategy,
   if config.train.test_every_epoch:  # before the tracker and TensorBoard
     callbacks.insert(1, callbacks_lib.TestEvaluation(datasets.test, guard))
   context = reports.RunContext(workdir, log_dir, datasets, fresh=not state,
-                              guard=guard, source_classes=tuple(source_classes))
+                               guard=guard, source_classes=tuple(source_classes))
   if chief:
     callbacks[callbacks.index(saver):callbacks.index(saver)] = (
         methods.get(config.method).reports.callbacks(model, context))
