@@ -38,14 +38,16 @@ METHODS = {
 ModelOrPath = keras.Model | str
 
 
-def load_model(model: ModelOrPath, role: str = "model") -> keras.Model:
-  """`model` itself, or the Keras model saved at that path (`.keras`)."""
+def load_model(model: ModelOrPath, role: str = "model",
+               missing_fix: str = "pass a keras.Model or the path of a .keras "
+               "file (model.save('x.keras'))") -> keras.Model:
+  """`model` itself, or the Keras model saved at that path (`.keras`);
+  `missing_fix`: what to do when the file does not exist."""
   if isinstance(model, keras.Model):
     return model
   path = str(model)
   if not storage.exists(path):
-    raise UserError(f"{role} {path} does not exist", "pass a keras.Model or the "
-                    "path of a .keras file (model.save('x.keras'))")
+    raise UserError(f"{role} {path} does not exist", missing_fix)
   try:
     return keras.saving.load_model(path, compile=False)
   except Exception as e:  # truncated zip, wrong format, unknown layer ...
@@ -132,8 +134,8 @@ def learned_transfer(target: ModelOrPath,
                                      tuple(pairs))
   if freeze_meta:
     meta_objective = "lookahead"  # no meta step: the estimator is never called
-  if meta_objective != "lookahead":
-    meta_set = _as_arrays(meta_set, meta_objective)
+  meta_set = (None if meta_objective == "lookahead"
+              else _as_arrays(meta_set, meta_objective))
   learn_what, learn_where = METHODS[method]
   meta_networks = MetaNetworks([p.source.shape[-1] for p in candidates], learn_what,
                                learn_where, kind=meta, where_init=where_init,
@@ -147,7 +149,7 @@ def learned_transfer(target: ModelOrPath,
                          scheme=scheme, meta_every=meta_every, meta_start=meta_start,
                          first_order=first_order, freeze_meta=freeze_meta,
                          meta_objective=meta_objective,
-                         meta_set=meta_set if meta_objective != "lookahead" else None,
+                         meta_set=meta_set,
                          placebo=placebo, lookahead_lr=lookahead_lr)
 
 

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 import l2t_tf
-from l2t_tf import api, optim, storage
+from l2t_tf import api, optim
 from l2t_tf.errors import UserError
 from l2t_tf.models import backbones, known_answer, naming
 from l2t_tf.reports import Reports
@@ -61,21 +61,11 @@ def _load_source(path: str, calibration_images=None) -> keras.Model:
   if not path:
     raise UserError("this method needs a source network but transfer.source_paths "
                     "is empty", "pass --config.transfer.source_paths=\"('SRC.keras',)\"")
-  if not storage.exists(path):
-    raise UserError(f"source checkpoint {path} does not exist",
-                    "convert a PyTorch one (python -m l2t_tf.convert --from=CKPT "
-                    f"--out={path}) or train one (its WORKDIR/model.keras), and "
-                    "point transfer.source_paths at it")
-  try:
-    return keras.saving.load_model(path, compile=False)
-  except Exception as e:  # truncated zip, wrong format, unknown layer ...
-    raise UserError(f"cannot read source checkpoint {path} ({type(e).__name__})",
-                    "pass a .keras file written by this project's training "
-                    "(WORKDIR/model.keras)") from None
-
-
-def _points(model: keras.Model, network: int) -> list[pairs_lib.Point]:
-  return pairs_lib.points(backbones.feature_shapes(model), network)
+  return api.load_model(
+      path, "source checkpoint",
+      missing_fix="convert a PyTorch one (python -m l2t_tf.convert --from=CKPT "
+      f"--out={path}) or train one (its WORKDIR/model.keras), and point "
+      "transfer.source_paths at it")
 
 
 def check_transfer_config(config) -> None:
@@ -152,7 +142,8 @@ def build_handcrafted(config, target: keras.Model) -> HandCrafted:
   pairs = []
   if "at" in weights:  # attention maps are compared position by position
     pairs = pairs_lib.build_pairs(
-        "one_to_one", _points(source, 0), _points(target, -1),
+        "one_to_one", api.feature_points(source, None, 0),
+        api.feature_points(target, None, -1),
         tuple(transfer.pairs))
   return HandCrafted(target, backbones.feature_extractor(source), pairs, weights,
                      temperature=transfer.temperature)
@@ -227,7 +218,7 @@ class Request:
   jit_compile: bool = False
   source_classes: tuple = ()     # l2tl: the source dataset's class names
   calibration_images: Any = None  # target images, for known-answer sources
-  meta_set: Any = None           # (images, labels) held out for L2T-ww's meta step
+  meta_set: Any = None           # held out for L2T-ww's meta step (api._as_arrays)
 
   def optimizer(self) -> optim.SGDL2:
     return optim.target_optimizer(self.config.train, self.steps_per_epoch)
@@ -370,7 +361,8 @@ def build_model(config, num_classes: int, input_shape, steps_per_epoch: int,
 
   `source_classes`: for l2tl, the names of the source dataset's classes.
   `calibration_images`: target training images, for known-answer sources.
-  `meta_set`: (images, labels), data.meta_per_class's held-out images.
+  `meta_set`: data.meta_per_class's held-out images, as (images, labels) or
+  a dataset of such batches.
   """
   method = get(config.method)
   with naming.fresh_names():  # checkpoints restore by variable path
@@ -386,11 +378,7 @@ def build_for_data(config, datasets, jit_compile: bool,
   calibration = None
   if any(p.startswith(tuple(KNOWN_ANSWER)) for p in config.transfer.source_paths):
     calibration = next(iter(datasets.train_from(0, 0, 1)))[0]
-  meta_set = None
-  if datasets.meta is not None:  # as two arrays
-    batches = list(datasets.meta.as_numpy_iterator())
-    meta_set = tuple(np.concatenate(part) for part in zip(*batches))
   return build_model(config, datasets.num_classes, datasets.input_shape,
                      datasets.steps_per_epoch, jit_compile,
                      source_classes=source_classes, calibration_images=calibration,
-                     meta_set=meta_set)
+                     meta_set=datasets.meta)
