@@ -6,6 +6,9 @@ finished there (so a killed grid resumes by rerunning it), and writes
 `results.csv` (one row per run) and `table.md` (mean +- std over seeds; rows:
 variants, columns: the column values, as the paper's Table 1).
 
+`config.compare` is the one-seed grid of one variant per method, each in
+`<workdir>/<method>/` (run_comparison).
+
   grid.variants = (("scratch", (("method", "scratch"),)),
                    ("L2T-ww (all-to-all)", (("method", "l2t_ww"),))),
   grid.column = "data.images_per_class"      # or "" for one column
@@ -21,7 +24,7 @@ import statistics
 
 from absl import logging
 
-from l2t_tf import dotted, methods, storage, train
+from l2t_tf import dotted, methods, plots, storage, train
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.errors import UserError
 
@@ -73,9 +76,10 @@ def _check_grid(grid) -> None:
     folders[_folder(name)] = name
 
 
-def runs(config):
-  """(variant name, column value, seed, run config, relative folder) for the grid."""
-  grid = config.grid
+def runs(config, grid=None):
+  """(variant name, column value, seed, run config, relative folder) for the grid
+  (`config.grid` unless another is given)."""
+  grid = grid or config.grid
   _check_grid(grid)
   columns = list(grid.column_values) if grid.column else [""]
   for (name, overrides), column, seed in itertools.product(
@@ -96,7 +100,42 @@ def runs(config):
 
 def run_grid(config, workdir: str) -> list[dict]:
   """Runs (or skips, when finished) every run of the grid; writes the CSV and table."""
-  planned = list(runs(config))  # checks every override before the first run
+  rows = _run_all(list(runs(config)), workdir)
+  if rows:  # the chief's
+    print(write_outputs(rows, config.grid, workdir), flush=True)
+  return rows
+
+
+def comparison(config, methods_to_run):
+  """`config.compare` as a grid: one variant per method, no column, config.seed."""
+  if not methods_to_run:
+    raise UserError("config.method is empty and config.compare names no method",
+                    "pass --config.method=l2t_ww, or --config.compare="
+                    "\"('scratch','l2t_ww')\"")
+  unknown = [m for m in methods_to_run if m not in methods.REGISTRY]
+  if unknown:  # before the first method trains
+    raise UserError(f"config.compare names unknown method '{unknown[0]}'",
+                    f"use methods among {sorted(methods.REGISTRY)}")
+  grid = config.grid.copy_and_resolve_references()
+  with grid.unlocked():
+    grid.variants = tuple((method, (("method", method),)) for method in methods_to_run)
+    grid.column, grid.column_values, grid.seeds = "", (), (config.seed,)
+  return grid
+
+
+def run_comparison(config, workdir: str, methods_to_run) -> dict:
+  """Runs several methods, each in workdir/<method>, and returns their results."""
+  grid = comparison(config, methods_to_run)
+  planned = [(name, column, seed, run_config, name)  # no seed=: one seed
+             for name, column, seed, run_config, _ in runs(config, grid)]
+  rows = _run_all(planned, workdir)
+  if rows:
+    write_outputs(rows, grid, workdir)
+  return {row["variant"]: row["result"] for row in rows}
+
+
+def _run_all(planned, workdir: str) -> list[dict]:
+  """Checks every planned run, then runs (or skips, when finished) each in turn."""
   for _, _, _, run_config, folder in planned:
     train.check_run(run_config, os.path.join(workdir, folder))
   rows = []
@@ -109,12 +148,12 @@ def run_grid(config, workdir: str) -> list[dict]:
     else:
       print(f"[{index + 1}/{len(planned)}] {folder}", flush=True)
       result = train.run(run_config, run_dir)
-    rows.append({"variant": name, "column": column, "seed": seed,
-                 "test_accuracy": result["test_accuracy"],
-                 "val_accuracy": result["val_accuracy"],
-                 "best_epoch": result["best_epoch"], "seconds": result["seconds"],
-                 "workdir": folder})
-  write_outputs(rows, config.grid, workdir)
+    if result:  # other workers of a multi-worker run get none
+      rows.append({"variant": name, "column": column, "seed": seed,
+                   "test_accuracy": result["test_accuracy"],
+                   "val_accuracy": result["val_accuracy"],
+                   "best_epoch": result["best_epoch"], "seconds": result["seconds"],
+                   "workdir": folder, "result": result})
   return rows
 
 
@@ -135,10 +174,12 @@ def markdown_table(rows: list[dict], column_title: str, columns: list) -> str:
   return "\n".join(lines) + "\n"
 
 
-def write_outputs(rows: list[dict], grid, workdir: str) -> None:
+def write_outputs(rows: list[dict], grid, workdir: str) -> str:
+  """results.csv, table.md and, with one run per variant, their learning curves;
+  returns the table."""
   storage.makedirs(workdir)
   csv_text = io.StringIO()
-  writer = csv.DictWriter(csv_text, fieldnames=FIELDS)
+  writer = csv.DictWriter(csv_text, fieldnames=FIELDS, extrasaction="ignore")
   writer.writeheader()
   writer.writerows(rows)
   storage.write(os.path.join(workdir, "results.csv"), csv_text.getvalue())
@@ -148,4 +189,8 @@ def write_outputs(rows: list[dict], grid, workdir: str) -> None:
   storage.write(os.path.join(workdir, "table.md"),
                 f"Test accuracy at the best validation epoch, mean ± std over "
                 f"{seeds} seed(s).\n\n{table}")
-  print(table, flush=True)
+  histories = {r["variant"]: r["result"]["history"] for r in rows if "result" in r}
+  if len(histories) == len(rows) > 1:  # one run each: the question it asks
+    plots.save(plots.learning_curves(histories),
+               os.path.join(plots.output_dir(workdir), "learning_curves.png"))
+  return table

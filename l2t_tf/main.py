@@ -152,16 +152,15 @@ def _config_file_error(e: Exception):
 
 
 def _train() -> None:
-  from l2t_tf import train  # pylint: disable=g-import-not-at-top
+  from l2t_tf import grid, train  # pylint: disable=g-import-not-at-top
   config = _config()
   if config.grid.variants:
-    from l2t_tf import grid  # pylint: disable=g-import-not-at-top
     grid.run_grid(config, _workdir())
     return
   if config.method:
     results = {config.method: train.run(config, _workdir())}
   else:
-    results = train.run_comparison(config, _workdir(), config.compare)
+    results = grid.run_comparison(config, _workdir(), config.compare)
   results = {m: r for m, r in results.items() if r}  # the chief's only
   for method, result in results.items():
     if result.get("kept_weights") == "last":

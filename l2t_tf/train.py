@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from l2t_tf import callbacks as callbacks_lib
 from l2t_tf import checkpoints, config_checks, distribution, export, methods, storage
-from l2t_tf import plots, reports, summaries
+from l2t_tf import reports, summaries
 from l2t_tf import workdir as workdir_lib
 from l2t_tf.data import joint, pipeline
 from l2t_tf.errors import UserError
@@ -235,38 +235,4 @@ def _write_outputs(config, workdir, model, target, datasets, history, best,
         target, datasets.class_names, config.data, _export_base(config, workdir),
         config.export.model_name, config.export.version)
   workdir_lib.write_json(workdir, workdir_lib.RESULTS, results)
-  return results
-
-
-def run_comparison(config, workdir: str, methods_to_run) -> dict:
-  """Runs several methods, each in workdir/<method>, and returns their results."""
-  if not methods_to_run:
-    raise UserError("config.method is empty and config.compare names no method",
-                    "pass --config.method=l2t_ww, or --config.compare="
-                    "\"('scratch','l2t_ww')\"")
-  unknown = [m for m in methods_to_run if m not in methods.REGISTRY]
-  if unknown:  # before the first method trains
-    raise UserError(f"config.compare names unknown method '{unknown[0]}'",
-                    f"use methods among {sorted(methods.REGISTRY)}")
-  planned = []
-  for method in methods_to_run:
-    single = config.copy_and_resolve_references()
-    with single.unlocked():
-      single.method = method
-    check_run(single, os.path.join(workdir, method))
-    planned.append(single)
-  results = {}
-  for method, single in zip(methods_to_run, planned):
-    method_dir = os.path.join(workdir, method)
-    finished = workdir_lib.finished(method_dir, single.to_json_best_effort(),
-                                    methods.get(method).unused_sections())
-    if finished is not None:  # rerunning a comparison resumes it
-      logging.info("%s already finished in %s, skipping it", method, method_dir)
-      results[method] = finished
-      continue
-    results[method] = run(single, method_dir)
-  histories = {m: r["history"] for m, r in results.items() if r}
-  if len(histories) > 1:  # the chief's: the question a comparison asks
-    plots.save(plots.learning_curves(histories),
-               os.path.join(plots.output_dir(workdir), "learning_curves.png"))
   return results

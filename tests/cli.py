@@ -60,8 +60,8 @@ def config_with(*args, config_module: str = "configs.quickstart"):
 
 def train_in_process(*args, workdir):
   """main.py's training mode in this process: the error is the UserError raised."""
-  from l2t_tf import train  # pylint: disable=g-import-not-at-top
+  from l2t_tf import grid, train  # pylint: disable=g-import-not-at-top
   config = config_with(*args)
   if config.method:
     return train.run(config, str(workdir))
-  return train.run_comparison(config, str(workdir), config.compare)
+  return grid.run_comparison(config, str(workdir), config.compare)

@@ -11,7 +11,7 @@ import pytest
 
 import tiny
 from configs import quickstart
-from l2t_tf import train
+from l2t_tf import grid, train
 from l2t_tf.errors import UserError
 
 TINY = {**quickstart.SMOKE, "export.enabled": False, "method": "scratch"}
@@ -205,7 +205,7 @@ def test_a_workdir_that_is_a_file_is_refused(tmp_path):
 def test_a_comparison_of_nothing_or_an_unknown_method_is_refused(tmp_path, compare,
                                                                   message):
   with pytest.raises(UserError, match=message):
-    train.run_comparison(_config({"method": ""}), str(tmp_path / "run"), compare)
+    grid.run_comparison(_config({"method": ""}), str(tmp_path / "run"), compare)
   assert not (tmp_path / "run").exists()  # scratch did not train first
 
 

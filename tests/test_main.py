@@ -29,6 +29,11 @@ def test_quickstart_compares_scratch_and_l2t_ww(tmp_path):
     assert (tmp_path / method / "export" / "target" / "1" / "saved_model.pb").exists()
   lambdas = json.loads((tmp_path / "l2t_ww" / "lambdas.json").read_text())
   assert len(lambdas) == 15 and all(v["mean"] >= 0 for v in lambdas.values())
+  # A comparison is a one-seed grid: its table, CSV and learning curves.
+  table = (tmp_path / "table.md").read_text()
+  assert "| scratch |" in table and "| l2t_ww |" in table
+  assert (tmp_path / "results.csv").read_text().count("\n") == 3
+  assert (tmp_path / "plots" / "learning_curves.png").exists()
   # Rerunning a finished comparison skips its methods instead of failing.
   again = cli.main(workdir=tmp_path)
   assert again.returncode == 0 and "scratch: test accuracy" in again.stdout
