@@ -133,7 +133,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   # reference (the paper's random kernel) | neutral (every lambda = 1): no
   # better in accuracy at 5 seeds (docs/results.md, configs/where_init.py).
   config.transfer.where_init = "reference"
-  config.transfer.where_activation = "relu6"  # relu6 (paper) | softplus (never 0)
+  # relu6 (paper) | softplus (never 0) | share (mean lambda 1: phi moves
+  # strength between pairs, never adds it)
+  config.transfer.where_activation = "relu6"
   config.transfer.freeze_meta = False  # phi kept at its start: the ablation
   config.transfer.meta_learning_rate = 1e-4
   config.transfer.meta_weight_decay = 1e-4

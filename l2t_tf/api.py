@@ -132,7 +132,13 @@ def learned_transfer(target: ModelOrPath,
   candidates = pairs_lib.build_pairs(matching, source_points,
                                      feature_points(target, target_layers, -1),
                                      tuple(pairs))
-  if freeze_meta:
+  if (where_activation == "share" and METHODS[method][1] and meta == "networks"
+      and len(candidates) < 2):
+    raise UserError("where_activation 'share' divides a fixed strength among the "
+                    "pairs, and there is only one pair, so its lambda stays 1",
+                    "match more pairs (matching='all_to_all'), or use "
+                    "where_activation='relu6'")
+  if freeze_meta and meta_set is None:
     meta_objective = "lookahead"  # no meta step: the estimator is never called
   meta_set = (None if meta_objective == "lookahead"
               else _as_arrays(meta_set, meta_objective))

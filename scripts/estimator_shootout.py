@@ -120,7 +120,7 @@ def measure(workdir: str, batches: int, estimators, epochs) -> dict:
     epoch = state["epoch"]
     if state["step"] or epoch not in epochs:
       continue
-    checkpointer.restore(variables, path)
+    checkpointer.restore(variables, path, extra_ok=True)  # not the best-epoch copy
     learning_rate = _LOOKAHEAD_LR.value or float(model.optimizer.learning_rate)
     stream = [b for b in datasets.train_from(epoch, 0, epoch + 1)
               if len(b[1]) == config.train.batch_size]

@@ -86,6 +86,8 @@ def test_frozen_meta_needs_no_meta_set_and_keeps_phi(source_path):
     ({"where_init": "zero"}, "unknown where_init 'zero'"),
     ({"meta_objective": "alignment"}, "needs a held-out meta_set"),
     ({"source_layers": [None, None]}, "names layers of 2 sources for 1 sources"),
+    ({"matching": "one_to_one", "where_activation": "share"},
+     "there is only one pair, so its lambda stays 1"),
 ])
 def test_bad_arguments_name_the_problem_and_the_fix(source_path, kwargs, message):
   kwargs = {"target_layers": ["conv_a"], **kwargs}

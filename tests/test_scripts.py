@@ -141,3 +141,24 @@ def test_the_l2tl_known_answer_report_judges_ranking_and_signal(tmp_path):
   assert "digits 0.500 -> " in line and "scrambled 0.500 -> " in line, line
   assert "digits in the top 10:" in line and "pooled z: digits" in line, line
   assert line.endswith(("(PASSED)", "(not met)")), line
+
+
+@pytest.mark.slow
+def test_the_estimator_shootout_reads_a_frozen_runs_checkpoints(tmp_path):
+  """Checkpoints carry the best epoch's weights too; the shoot-out reads past them."""
+  from configs import estimator_shootout  # pylint: disable=g-import-not-at-top
+  flags = [f"--config.{field}={value}".replace(" ", "")
+           for field, value in estimator_shootout.SMOKE.items()
+           if field not in quickstart.SMOKE]
+  workdir = tmp_path / "frozen"
+  result = cli.main(*flags, workdir=workdir, config=os.path.join(
+      cli.ROOT, "configs", "estimator_shootout.py:harmful"))
+  assert result.returncode == 0, result.stderr[-3000:]
+  shootout = subprocess.run(
+      [sys.executable, os.path.join(cli.ROOT, "scripts", "estimator_shootout.py"),
+       str(workdir), "--epochs=1", "--batches=2", "--estimators=alignment,lookahead",
+       "--lookahead_lr=0.1"], capture_output=True, text=True, cwd=cli.ROOT,
+      env=cli.env(), timeout=600)
+  assert shootout.returncode == 0, shootout.stderr[-3000:]
+  assert (workdir / "shootout_lookahead_lr=0.1.json").exists()
+  assert "alignment" in shootout.stdout and "lookahead" in shootout.stdout

@@ -17,14 +17,19 @@ CONSTANT_SCALE = 10.0
 WHERE_INITS = ("reference", "neutral")
 # The "where" output. relu6 (the paper): a pair that reaches 0 gets no
 # gradient again; softplus never reaches 0, so no pair can die. Its bias
-# starts at log(e - 1), where softplus is 1, as relu6's bias 1.
-WHERE_ACTIVATIONS = ("relu6", "softplus")
-_SOFTPLUS_ONE = math.log(math.e - 1.0)
+# starts at log(e - 1), where softplus is 1, as relu6's bias 1. share:
+# lambda = P * softmax over the P pairs (per sample, bias 0), so the mean
+# lambda stays 1 and phi can only move matching strength between pairs; the
+# first-order meta-objective asks for more matching of any useful source
+# (docs/results.md, issue #24), which this rules out.
+WHERE_ACTIVATIONS = ("relu6", "softplus", "share")
+_WHERE_BIAS_INITS = {"relu6": 1.0, "softplus": math.log(math.e - 1.0), "share": 0.0}
 
 
 @keras.saving.register_keras_serializable("l2t_tf")
 class MetaNetworks(keras.layers.Layer):
-  """Per pair, w = softmax(dense(pool(S^m))) and lambda = relu6(dense(pool(S^m))).
+  """Per pair, w = softmax(dense(pool(S^m))) and lambda = relu6(dense(pool(S^m)))
+  (or softplus, or a share of P over the pairs: WHERE_ACTIVATIONS).
 
   Args:
     source_channels: channels of each pair's source point.
@@ -75,11 +80,10 @@ class MetaNetworks(keras.layers.Layer):
             (channels, 1), name=f"where_kernel_{p}",
             initializer="zeros" if where_init == "neutral"
             else keras.initializers.RandomUniform(-bound, bound)))
-        # Bias 1: lambda = 1 where the kernel contributes nothing.
+        # lambda = 1 where the kernel contributes nothing.
         self.where_biases.append(self.add_weight(
-            (1,), name=f"where_bias_{p}", initializer="ones"
-            if where_activation == "relu6"
-            else keras.initializers.Constant(_SOFTPLUS_ONE)))
+            (1,), name=f"where_bias_{p}", initializer=keras.initializers.Constant(
+                _WHERE_BIAS_INITS[where_activation])))
     self.built = True
 
   def pair_of_variables(self) -> list[int]:
@@ -101,12 +105,18 @@ class MetaNetworks(keras.layers.Layer):
         if self.kind == "constants":
           value = ops.softplus(CONSTANT_SCALE * self.where_biases[p])
         else:
-          raw = ops.matmul(pooled, self.where_kernels[p]) + self.where_biases[p]
-          value = (ops.relu6 if self.where_activation == "relu6" else ops.softplus)(raw)
+          value = ops.matmul(pooled, self.where_kernels[p]) + self.where_biases[p]
         lambdas.append(ops.broadcast_to(value, (batch, 1)))
       else:
         lambdas.append(ops.ones((batch, 1), pooled.dtype))
-    return weights, ops.concatenate(lambdas, axis=1)
+    lambdas = ops.concatenate(lambdas, axis=1)
+    if self.learn_where and self.kind != "constants":
+      if self.where_activation == "share":
+        lambdas = len(self.source_channels) * ops.softmax(lambdas, axis=1)
+      else:
+        lambdas = (ops.relu6 if self.where_activation == "relu6"
+                   else ops.softplus)(lambdas)
+    return weights, lambdas
 
   def get_config(self):
     return {**super().get_config(), "source_channels": self.source_channels,

@@ -75,3 +75,33 @@ def test_softplus_where_starts_at_one_and_never_dies():
       total = tf.reduce_sum(lambdas)
     gradient = tape.gradient(total, meta.where_biases[0])
     assert (float(tf.reduce_sum(gradient)) > 0) == (activation == "softplus")
+
+
+def test_shared_where_moves_strength_between_pairs_and_never_adds_it():
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  rng = np.random.RandomState(0)
+  pooled = [rng.normal(size=(6, c)).astype(np.float32) for c in (4, 3, 5)]
+  meta = MetaNetworks([4, 3, 5], where_init="neutral", where_activation="share")
+  _, lambdas = meta(pooled)
+  np.testing.assert_allclose(np.asarray(lambdas), np.ones((6, 3)), rtol=1e-6)
+  for kernel in meta.where_kernels:  # per-sample lambdas, as with relu6
+    kernel.assign(rng.normal(size=kernel.shape))
+  meta.where_biases[0].assign([1.0])
+  with tf.GradientTape() as tape:
+    _, lambdas = meta(pooled)
+    total = tf.reduce_sum(lambdas)
+  np.testing.assert_allclose(np.mean(lambdas, axis=1), np.ones(6), rtol=1e-5)
+  assert np.std(np.asarray(lambdas)[:, 0]) > 0.01
+  # By hand: lambda_p = P exp(z_p) / sum_q exp(z_q), z = pooled . kernel + bias.
+  logits = np.stack([pooled[p] @ meta.where_kernels[p].numpy()[:, 0]
+                     + meta.where_biases[p].numpy()[0] for p in range(3)], axis=1)
+  expected = 3 * np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+  np.testing.assert_allclose(np.asarray(lambdas), expected, rtol=1e-5)
+  # The total never changes, so no bias can raise it; raising one pair lowers the rest.
+  grads = tape.gradient(total, meta.where_biases)
+  np.testing.assert_allclose([float(g[0]) for g in grads], [0, 0, 0], atol=1e-5)
+  with tf.GradientTape() as tape:
+    _, lambdas = meta(pooled)
+    first = tf.reduce_sum(lambdas[:, 0])
+  grads = [float(g[0]) for g in tape.gradient(first, meta.where_biases)]
+  assert grads[0] > 0 and grads[1] < 0 and grads[2] < 0
