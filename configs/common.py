@@ -136,6 +136,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   # relu6 (paper) | softplus (never 0) | share (mean lambda 1: phi moves
   # strength between pairs, never adds it)
   config.transfer.where_activation = "relu6"
+  # pooled (paper) | standardised (each sample's pooled vector to mean 0, std
+  # 1 over channels: a kernel step no longer moves lambda by the channel sum)
+  config.transfer.meta_inputs = "pooled"
   config.transfer.freeze_meta = False  # phi kept at its start: the ablation
   config.transfer.meta_learning_rate = 1e-4
   config.transfer.meta_weight_decay = 1e-4

@@ -25,8 +25,8 @@ from l2t_tf.errors import UserError
 from l2t_tf.models import backbones, layers
 from l2t_tf.trainers.l2t_ww import META_OBJECTIVES, LearnedTransfer
 from l2t_tf.transfer import pairs as pairs_lib
-from l2t_tf.transfer.meta_networks import (KINDS, WHERE_ACTIVATIONS, WHERE_INITS,
-                                           MetaNetworks)
+from l2t_tf.transfer.meta_networks import (KINDS, META_INPUTS, WHERE_ACTIVATIONS,
+                                           WHERE_INITS, MetaNetworks)
 
 # The learned-weight methods: name -> (learn what, learn where).
 METHODS = {
@@ -77,7 +77,7 @@ def learned_transfer(target: ModelOrPath,
                      pairs: Sequence = (), beta: float = 0.5, inner_steps: int = 2,
                      scheme: str = "three_stage", meta: str = "networks",
                      where_init: str = "reference",
-                     where_activation: str = "relu6",
+                     where_activation: str = "relu6", meta_inputs: str = "pooled",
                      meta_objective: str = "lookahead", meta_set=None,
                      meta_every: int = 1, meta_start: int = 0,
                      first_order: bool = False, freeze_meta: bool = False,
@@ -108,6 +108,7 @@ def learned_transfer(target: ModelOrPath,
                                ("where_init", where_init, WHERE_INITS),
                                ("where_activation", where_activation,
                                 WHERE_ACTIVATIONS),
+                               ("meta_inputs", meta_inputs, META_INPUTS),
                                ("meta_objective", meta_objective, META_OBJECTIVES)):
     if value not in allowed:
       raise UserError(f"unknown {name} '{value}'", f"use one of {list(allowed)}")
@@ -145,7 +146,7 @@ def learned_transfer(target: ModelOrPath,
   learn_what, learn_where = METHODS[method]
   meta_networks = MetaNetworks([p.source.shape[-1] for p in candidates], learn_what,
                                learn_where, kind=meta, where_init=where_init,
-                               where_activation=where_activation,
+                               where_activation=where_activation, inputs=meta_inputs,
                                name="meta_networks")
   extractors = [backbones.feature_extractor(s, names)
                 for s, names in zip(sources, source_layers)]

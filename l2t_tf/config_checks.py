@@ -131,6 +131,7 @@ RULES: dict[str, Rule] = {
     "transfer.source_paths": _STRS, "transfer.temperature": _POSITIVE,
     "transfer.where_activation": _one_of(meta_networks.WHERE_ACTIVATIONS),
     "transfer.where_init": _one_of(meta_networks.WHERE_INITS),
+    "transfer.meta_inputs": _one_of(meta_networks.META_INPUTS),
     "l2tl.actions": _int(2), "l2tl.alpha_actions": _int(2),
     "l2tl.alpha_max": _float(0, 1, open_low=True), "l2tl.baseline_decay": _float(0, 1),
     "l2tl.batch_multiplier": _int(1), "l2tl.batch_norm": _one_of(BATCH_NORMS),

@@ -1,5 +1,6 @@
 """The scripts as users run them: their output, and one error line on bad input."""
 import hashlib
+import importlib
 import os
 import subprocess
 import sys
@@ -18,6 +19,21 @@ SUBSET = os.path.join(cli.ROOT, "scripts", "make_embedded_subset.py")
 def _subset(*args):
   return subprocess.run([sys.executable, SUBSET, *args], capture_output=True,
                         text=True, cwd=cli.ROOT, env=cli.env(), timeout=300)
+
+
+def _smoke_run(config: str, workdir, *flags):
+  """main.py on `configs/<config>` ('name.py:task') at its SMOKE settings."""
+  module = importlib.import_module(f"configs.{config.split('.py')[0]}")
+  smoke = [f"--config.{field}={value}".replace(" ", "")  # beyond cli.TINY
+           for field, value in module.SMOKE.items() if field not in quickstart.SMOKE]
+  return cli.main(*smoke, *flags, workdir=workdir,
+                  config=os.path.join(cli.ROOT, "configs", config))
+
+
+def _script(name: str, *args, timeout: int = 300):
+  return subprocess.run([sys.executable, os.path.join(cli.ROOT, "scripts", name),
+                         *args], capture_output=True, text=True, cwd=cli.ROOT,
+                        env=cli.env(), timeout=timeout)
 
 
 def _digest(path) -> str:
@@ -58,21 +74,13 @@ def test_make_embedded_subset_bad_input_is_one_line_and_writes_nothing(
 @pytest.mark.slow
 def test_the_verdict_grid_and_its_known_answer_report(tmp_path):
   """configs/known_answer_verdict.py's four arms run; the report sums them up."""
-  from configs import known_answer_verdict  # pylint: disable=g-import-not-at-top
-  flags = [f"--config.{field}={value}".replace(" ", "")  # beyond cli.TINY
-           for field, value in known_answer_verdict.SMOKE.items()
-           if field not in quickstart.SMOKE]
   workdir = tmp_path / "verdict"
-  result = cli.main(*flags, workdir=workdir, config=os.path.join(
-      cli.ROOT, "configs", "known_answer_verdict.py:where"))
+  result = _smoke_run("known_answer_verdict.py:where", workdir)
   assert result.returncode == 0, result.stderr[-3000:]
   runs = sorted(str(p.parent) for p in workdir.glob("*/seed=0/results.json"))
   assert [os.path.basename(os.path.dirname(r)) for r in runs] == [
       "frozen", "frozen_+_meta_set", "learned", "placebo"]
-  report = subprocess.run(
-      [sys.executable, os.path.join(cli.ROOT, "scripts", "known_answer_report.py"),
-       *runs], capture_output=True, text=True, cwd=cli.ROOT, env=cli.env(),
-      timeout=300)
+  report = _script("known_answer_report.py", *runs)
   assert report.returncode == 0, report.stderr[-3000:]
   summary = report.stdout.split("summary")[1].splitlines()[1:]
   assert len(summary) == 4 and all(" where: PASSED in " in l for l in summary)
@@ -84,19 +92,14 @@ def test_the_verdict_grid_and_its_known_answer_report(tmp_path):
 @pytest.mark.parametrize("script", ["grid_report.py", "l2tl_known_answer_report.py",
                                     "known_answer_report.py"])
 def test_a_report_on_a_folder_without_runs_is_one_line(tmp_path, script):
-  result = subprocess.run([sys.executable, os.path.join(cli.ROOT, "scripts", script),
-                           str(tmp_path)], capture_output=True, text=True,
-                          cwd=cli.ROOT, env=cli.env(), timeout=300)
+  result = _script(script, str(tmp_path))
   assert result.returncode == 2, result.stderr[-2000:]
   assert cli.error_lines(result) == result.stderr.strip().splitlines()
   assert "holds no" in result.stderr and "Fix:" in result.stderr
 
 
 def test_runtime_estimate_refuses_a_throughput_of_zero():
-  result = subprocess.run([sys.executable, os.path.join(cli.ROOT, "scripts",
-                                                        "runtime_estimate.py"),
-                           "--tflops=0"], capture_output=True, text=True,
-                          cwd=cli.ROOT, env=cli.env(), timeout=300)
+  result = _script("runtime_estimate.py", "--tflops=0")
   assert result.returncode == 2
   assert cli.error_lines(result) == ["error: --tflops must be positive, got 0.0. "
                                      "Fix: pass e.g. --tflops=10.0"]
@@ -105,19 +108,11 @@ def test_runtime_estimate_refuses_a_throughput_of_zero():
 @pytest.mark.slow
 def test_the_strength_known_answer_is_reported(tmp_path):
   """One plain source: the report judges the mean lambda's fall (strength)."""
-  from configs import known_answer_verdict  # pylint: disable=g-import-not-at-top
-  flags = [f"--config.{field}={value}".replace(" ", "")
-           for field, value in known_answer_verdict.SMOKE.items()
-           if field not in quickstart.SMOKE]
   workdir = tmp_path / "strength"
-  result = cli.main(*flags, "--config.grid.variants=(('learned',()),)",
-                    workdir=workdir, config=os.path.join(
-                        cli.ROOT, "configs", "known_answer_verdict.py:strength"))
+  result = _smoke_run("known_answer_verdict.py:strength", workdir,
+                      "--config.grid.variants=(('learned',()),)")
   assert result.returncode == 0, result.stderr[-3000:]
-  report = subprocess.run(
-      [sys.executable, os.path.join(cli.ROOT, "scripts", "known_answer_report.py"),
-       str(workdir / "learned" / "seed=0")], capture_output=True, text=True,
-      cwd=cli.ROOT, env=cli.env(), timeout=300)
+  report = _script("known_answer_report.py", str(workdir / "learned" / "seed=0"))
   assert report.returncode == 0, report.stderr[-3000:]
   assert "strength (one source, beta 1.0): mean lambda change" in report.stdout
   assert "needs a fall of >= 0.1 and t >= 3" in report.stdout
@@ -132,10 +127,7 @@ def test_the_l2tl_known_answer_report_judges_ranking_and_signal(tmp_path):
   config = common.with_overrides(l2tl_known_answer.get_config(),
                                  l2tl_known_answer.SMOKE)
   train.run(config, str(tmp_path / "run"))
-  result = subprocess.run([sys.executable, os.path.join(
-      cli.ROOT, "scripts", "l2tl_known_answer_report.py"), str(tmp_path / "run")],
-                          capture_output=True, text=True, cwd=cli.ROOT,
-                          env=cli.env(), timeout=300)
+  result = _script("l2tl_known_answer_report.py", str(tmp_path / "run"))
   assert result.returncode == 0, result.stderr[-2000:]
   line = result.stdout.splitlines()[1]
   assert "digits 0.500 -> " in line and "scrambled 0.500 -> " in line, line
@@ -146,19 +138,12 @@ def test_the_l2tl_known_answer_report_judges_ranking_and_signal(tmp_path):
 @pytest.mark.slow
 def test_the_estimator_shootout_reads_a_frozen_runs_checkpoints(tmp_path):
   """Checkpoints carry the best epoch's weights too; the shoot-out reads past them."""
-  from configs import estimator_shootout  # pylint: disable=g-import-not-at-top
-  flags = [f"--config.{field}={value}".replace(" ", "")
-           for field, value in estimator_shootout.SMOKE.items()
-           if field not in quickstart.SMOKE]
   workdir = tmp_path / "frozen"
-  result = cli.main(*flags, workdir=workdir, config=os.path.join(
-      cli.ROOT, "configs", "estimator_shootout.py:harmful"))
+  result = _smoke_run("estimator_shootout.py:harmful", workdir)
   assert result.returncode == 0, result.stderr[-3000:]
-  shootout = subprocess.run(
-      [sys.executable, os.path.join(cli.ROOT, "scripts", "estimator_shootout.py"),
-       str(workdir), "--epochs=1", "--batches=2", "--estimators=alignment,lookahead",
-       "--lookahead_lr=0.1"], capture_output=True, text=True, cwd=cli.ROOT,
-      env=cli.env(), timeout=600)
+  shootout = _script("estimator_shootout.py", str(workdir), "--epochs=1",
+                     "--batches=2", "--estimators=alignment,lookahead",
+                     "--lookahead_lr=0.1", timeout=600)
   assert shootout.returncode == 0, shootout.stderr[-3000:]
   assert (workdir / "shootout_lookahead_lr=0.1.json").exists()
   assert "alignment" in shootout.stdout and "lookahead" in shootout.stdout

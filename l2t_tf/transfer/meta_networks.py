@@ -23,6 +23,13 @@ WHERE_INITS = ("reference", "neutral")
 # first-order meta-objective asks for more matching of any useful source
 # (docs/results.md, issue #24), which this rules out.
 WHERE_ACTIVATIONS = ("relu6", "softplus", "share")
+# What the meta-networks read. pooled (the paper): the pooled source map, all
+# >= 0 with channel sums of 12-24 on our sources, so one Adam step of size a on
+# every kernel entry moves lambda by up to 12-24 a, differently per stage;
+# standardised: each sample's pooled vector less its mean over channels,
+# divided by its std, so only the bias moves the mean lambda (by <= a a step)
+# and the kernel reads the pattern of channels, not their overall size.
+META_INPUTS = ("pooled", "standardised")
 _WHERE_BIAS_INITS = {"relu6": 1.0, "softplus": math.log(math.e - 1.0), "share": 0.0}
 
 
@@ -42,6 +49,7 @@ class MetaNetworks(keras.layers.Layer):
       apply).
     where_init: see WHERE_INITS.
     where_activation: see WHERE_ACTIVATIONS.
+    inputs: see META_INPUTS.
 
   Variables are plain weights of this one layer (not sub-layers in a list),
   so checkpoints track them directly.
@@ -50,7 +58,7 @@ class MetaNetworks(keras.layers.Layer):
   def __init__(self, source_channels: Sequence[int], learn_what: bool = True,
                learn_where: bool = True, kind: str = "networks",
                where_init: str = "reference", where_activation: str = "relu6",
-               **kwargs):
+               inputs: str = "pooled", **kwargs):
     super().__init__(**kwargs)
     if kind not in KINDS:
       raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -59,7 +67,10 @@ class MetaNetworks(keras.layers.Layer):
     if where_activation not in WHERE_ACTIVATIONS:
       raise ValueError(f"where_activation must be one of {WHERE_ACTIVATIONS}, "
                        f"got {where_activation!r}")
+    if inputs not in META_INPUTS:
+      raise ValueError(f"inputs must be one of {META_INPUTS}, got {inputs!r}")
     self.where_init, self.where_activation = where_init, where_activation
+    self.inputs = inputs
     self.source_channels = list(source_channels)
     self.learn_what, self.learn_where, self.kind = learn_what, learn_where, kind
     self.what_kernels, self.what_biases = [], []
@@ -95,6 +106,9 @@ class MetaNetworks(keras.layers.Layer):
     weights, lambdas = [], []
     for p, pooled in enumerate(pooled_sources):
       batch = ops.shape(pooled)[0]
+      if self.inputs == "standardised":
+        centred = pooled - ops.mean(pooled, axis=-1, keepdims=True)
+        pooled = centred / (ops.std(pooled, axis=-1, keepdims=True) + 1e-5)
       if self.learn_what:
         logits = ops.matmul(pooled, self.what_kernels[p]) + self.what_biases[p]
         weights.append(ops.broadcast_to(ops.softmax(logits, axis=-1),
@@ -122,4 +136,4 @@ class MetaNetworks(keras.layers.Layer):
     return {**super().get_config(), "source_channels": self.source_channels,
             "learn_what": self.learn_what, "learn_where": self.learn_where,
             "kind": self.kind, "where_init": self.where_init,
-            "where_activation": self.where_activation}
+            "where_activation": self.where_activation, "inputs": self.inputs}

@@ -105,3 +105,26 @@ def test_shared_where_moves_strength_between_pairs_and_never_adds_it():
     first = tf.reduce_sum(lambdas[:, 0])
   grads = [float(g[0]) for g in tape.gradient(first, meta.where_biases)]
   assert grads[0] > 0 and grads[1] < 0 and grads[2] < 0
+
+
+def test_standardised_inputs_read_the_channel_pattern_not_its_size():
+  """A kernel step along every channel moves lambda by the channel sum on pooled
+  inputs (all >= 0) and not at all on standardised ones."""
+  rng = np.random.RandomState(0)
+  pooled = [np.abs(rng.normal(1.5, 0.5, size=(6, 8))).astype(np.float32)]
+  for inputs, moves in (("pooled", True), ("standardised", False)):
+    meta = MetaNetworks([8], where_init="neutral", inputs=inputs)
+    _, before = meta(pooled)
+    meta.where_kernels[0].assign(np.full((8, 1), 1e-2, np.float32))
+    _, after = meta(pooled)
+    change = np.asarray(after - before)[:, 0]
+    if moves:
+      np.testing.assert_allclose(change, 1e-2 * pooled[0].sum(1), rtol=1e-4)
+    else:
+      np.testing.assert_allclose(change, np.zeros(6), atol=1e-5)
+  for inputs, same in (("pooled", False), ("standardised", True)):
+    meta = MetaNetworks([8], inputs=inputs)
+    meta.what_kernels[0].assign(rng.normal(size=(8, 8)).astype(np.float32))
+    (small,), _ = meta(pooled)
+    (large,), _ = meta([pooled[0] * 3.0])  # the same pattern, thrice the size
+    assert np.allclose(small, large, rtol=1e-3, atol=1e-6) == same
